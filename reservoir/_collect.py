@@ -1,0 +1,157 @@
+"""State collection: drive the Numba kernels over chunks of sequences.
+
+Each chunk of ``CHUNK_ROWS`` sequences runs the whole time loop; the
+recurrent product is one BLAS matrix-matrix product per step over the chunk.
+Chunks run on ``n_jobs`` Python threads (the kernels and BLAS release the
+GIL) with BLAS itself held to one thread, so the two thread pools never fight
+over the cores and every chunk is computed identically for any ``n_jobs``.
+Memory is ``O(n_jobs * CHUNK_ROWS * n_units)`` plus the output.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from ._kernels import csr_matmul_add, leaky_spike_update
+
+SUMMARIES = ("final", "mean", "spike_rate")
+CHUNK_ROWS = 256
+
+
+class ReservoirOperator:
+    """The active reservoir in the layout the kernels want, for one dtype.
+
+    ``weights`` is ``[bias | W_in | W]`` (dense W) or ``[bias | W_in]`` with
+    W kept as CSR arrays (sparse W), so that ``weights @ [1; x_t; s_{t-1}]`` is
+    one product.
+    """
+
+    def __init__(self, w_in, bias, w_rec, dtype):
+        n_active, n_inputs = w_in.shape
+        self.n_active = n_active
+        self.n_inputs = n_inputs
+        self.sparse = sp.issparse(w_rec)
+        parts = [bias[:, None], w_in] if self.sparse else [bias[:, None], w_in, w_rec]
+        self.weights = np.ascontiguousarray(np.hstack(parts), dtype=dtype)
+        if self.sparse:
+            csr = sp.csr_matrix(w_rec, dtype=dtype)
+            csr.sort_indices()
+            self.indptr = csr.indptr.astype(np.int64)
+            self.indices = csr.indices.astype(np.int64)
+            self.data = csr.data
+        self.dtype = np.dtype(dtype)
+
+    def run_chunk(self, x, leak_rate, spike_threshold):
+        """Run sequences ``x`` of shape (B, T, D); return per-unit summaries.
+
+        Returns ``final, state_sum, spike_count`` of shape (n_active, B) and
+        ``abs_sum`` of shape (B,), the sum of ``|s|`` over steps and units.
+        """
+        n_batch, n_steps, n_inputs = x.shape
+        n = self.n_active
+        head = 1 + n_inputs
+        # Column b of z is [1, x_t, s_{t-1}] for sequence b.
+        z = np.empty((head + n, n_batch), dtype=self.dtype)
+        z[0] = 1.0
+        z[head:] = 0.0
+        state = z[head:]
+        pre = np.empty((n, n_batch), dtype=self.dtype)
+        state_sum = np.zeros((n, n_batch), dtype=self.dtype)
+        spike_count = np.zeros((n, n_batch), dtype=self.dtype)
+        abs_sum = np.zeros(n_batch, dtype=self.dtype)
+        input_part = self.weights[:, :head]
+        for t in range(n_steps):
+            z[1:head] = x[:, t, :].T
+            if self.sparse or t == 0:
+                # At t = 0 the state is zero: skip the recurrent product.
+                np.matmul(input_part, z[:head], out=pre)
+                if self.sparse and t > 0:
+                    csr_matmul_add(self.indptr, self.indices, self.data, state, pre)
+            else:
+                np.matmul(self.weights, z, out=pre)
+            np.tanh(pre, out=pre)
+            leaky_spike_update(
+                pre, state, leak_rate, spike_threshold, state_sum, spike_count, abs_sum
+            )
+        return state, state_sum, spike_count, abs_sum
+
+
+def collect_states(
+    operator,
+    x,
+    *,
+    leak_rate,
+    spike_threshold,
+    summaries,
+    n_units_out,
+    n_jobs=1,
+    out=None,
+    progress=None,
+):
+    """Summaries of the reservoir trajectory of every sequence in ``x``.
+
+    Parameters
+    ----------
+    operator : ReservoirOperator
+    x : ndarray of shape (n_samples, n_steps, n_inputs)
+    leak_rate, spike_threshold : float
+    summaries : sequence of {"final", "mean", "spike_rate"}
+    n_units_out : int
+        Width of each summary block; neurons beyond the active ones read 0.
+    n_jobs : int
+        Threads over chunks of sequences.
+    out : ndarray of shape (n_samples, len(summaries) * n_units_out), optional
+    progress : callable, optional
+        Called with the number of sequences finished after each chunk.
+
+    Returns
+    -------
+    features : ndarray of shape (n_samples, len(summaries) * n_units_out)
+    mean_abs_state : ndarray of shape (n_samples,)
+        Mean ``|s|`` over steps and active neurons, per sequence.
+    spike_count : float
+        Total spikes emitted.
+    """
+    n_samples, n_steps = x.shape[:2]
+    n = operator.n_active
+    dtype = operator.dtype
+    if out is None:
+        out = np.zeros((n_samples, len(summaries) * n_units_out), dtype=dtype)
+    mean_abs = np.empty(n_samples, dtype=dtype)
+    leak = dtype.type(leak_rate)
+    threshold = dtype.type(spike_threshold)
+    inv_steps = dtype.type(1.0 / n_steps)
+
+    def work(start):
+        stop = min(start + CHUNK_ROWS, n_samples)
+        final, state_sum, spikes, abs_sum = operator.run_chunk(
+            x[start:stop], leak, threshold
+        )
+        blocks = {"final": final, "mean": state_sum, "spike_rate": spikes}
+        for k, name in enumerate(summaries):
+            dest = out[start:stop, k * n_units_out : k * n_units_out + n]
+            np.multiply(blocks[name].T, 1 if name == "final" else inv_steps, out=dest)
+        mean_abs[start:stop] = abs_sum * (inv_steps / dtype.type(max(n, 1)))
+        return float(spikes.sum()), stop - start
+
+    starts = range(0, n_samples, CHUNK_ROWS)
+    total_spikes = 0.0
+    with threadpool_limits(limits=1, user_api="blas"):
+        if n_jobs == 1 or n_samples <= CHUNK_ROWS:
+            results = map(work, starts)
+            total_spikes = _drain(results, progress)
+        else:
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                total_spikes = _drain(pool.map(work, starts), progress)
+    return out, mean_abs, total_spikes
+
+
+def _drain(results, progress):
+    total = 0.0
+    for spikes, done in results:
+        total += spikes
+        if progress is not None:
+            progress(done)
+    return total

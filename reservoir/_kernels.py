@@ -1,0 +1,51 @@
+"""Numba kernels of the spiking leaky-tanh reservoir.
+
+Arrays in, arrays out: no scikit-learn, no randomness, no Python objects.
+The state of a batch of ``B`` independent sequences is kept *transposed*,
+``(n_units, B)``, so that the recurrent product is one matrix-matrix product
+per time step and every inner loop runs over contiguous samples.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def leaky_spike_update(
+    activation, state, leak_rate, spike_threshold, state_sum, spike_count, abs_sum
+):
+    """Advance one time step in place, given ``activation = tanh(pre)``.
+
+    ``state``, ``state_sum`` and ``spike_count`` are ``(n_units, B)``;
+    ``abs_sum`` is ``(B,)`` and accumulates ``sum_j |s_j|`` for the growth rule.
+    Implements ``s = (1 - a) s + a tanh(pre)``, then a subtractive reset
+    ``s -= threshold`` wherever ``s > threshold``.
+    """
+    n_units, n_batch = state.shape
+    keep = 1.0 - leak_rate
+    for j in range(n_units):
+        for b in range(n_batch):
+            s = keep * state[j, b] + leak_rate * activation[j, b]
+            if s > spike_threshold:
+                s -= spike_threshold
+                spike_count[j, b] += 1.0
+            state[j, b] = s
+            state_sum[j, b] += s
+            abs_sum[b] += abs(s)
+
+
+@njit(cache=True, nogil=True)
+def csr_matmul_add(indptr, indices, data, dense, out):
+    """``out += A @ dense`` for a CSR matrix ``A`` and a C-ordered ``dense``.
+
+    Each stored entry scales one contiguous row of ``dense`` (a run over the
+    batch), which vectorises, unlike scattering into rows of ``out``.
+    """
+    n_rows = out.shape[0]
+    n_batch = out.shape[1]
+    for i in range(n_rows):
+        for p in range(indptr[i], indptr[i + 1]):
+            k = indices[p]
+            w = data[p]
+            for b in range(n_batch):
+                out[i, b] += w * dense[k, b]

@@ -1,0 +1,491 @@
+"""SNLNNTransformer: the spiking neurogenic reservoir as a scikit-learn transformer."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import effective_n_jobs
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._collect import SUMMARIES, ReservoirOperator, collect_states
+from ._growth import GROWTH_CRITERIA, growth_signal, grown_size
+from ._progress import Progress
+from ._weights import (
+    INPUT_WEIGHTS,
+    active_block,
+    cached_spectral_radius,
+    draw_weights,
+)
+
+
+class SNLNNTransformer(TransformerMixin, BaseEstimator):
+    r"""Spiking neurogenic leaky-tanh reservoir as a feature map.
+
+    Each row of ``X`` is one independent sequence of ``n_steps`` time steps,
+    run from a zero state. For every step ``t`` and neuron:
+
+    .. math::
+
+        p_t &= W_{in} x_t + W s_{t-1} + b \\
+        s_t &= (1 - a)\, s_{t-1} + a \tanh(p_t) \\
+        z_t &= [s_t > \theta], \qquad s_t \leftarrow s_t - \theta z_t
+
+    where :math:`a` is ``leak_rate``, :math:`\theta` is ``spike_threshold``
+    and :math:`W` is scaled so that the active reservoir has spectral radius
+    ``spectral_radius``. The output concatenates the requested ``summaries``
+    of each trajectory: the final state :math:`s_T`, the mean state
+    :math:`\frac1T\sum_t s_t` and the spike rate :math:`\frac1T\sum_t z_t`.
+
+    **Neurogenesis.** ``max_reservoir_dim`` neurons are drawn, ``reservoir_dim``
+    start active. While fitting, after each batch of ``batch_size`` sequences
+    the growth signal (``growth_criterion``) is compared with
+    ``growth_threshold``; above it, ``growth_step`` more neurons become active
+    and the active recurrent matrix is rescaled to ``spectral_radius``. Every
+    summary block is ``max_reservoir_dim`` wide and not-yet-active neurons read
+    0, so the output width never changes when the reservoir grows and a readout
+    fitted earlier keeps working after :meth:`partial_fit`.
+
+    Parameters
+    ----------
+    reservoir_dim : int, default=100
+        Neurons active at the start of fitting.
+    max_reservoir_dim : int or None, default=None
+        Neurons pre-allocated; growth stops there. ``None`` means
+        ``2 * reservoir_dim``. Set it to ``reservoir_dim`` to disable growth.
+    spectral_radius : float, default=0.9
+        Largest eigenvalue modulus of the active recurrent matrix.
+    leak_rate : float, default=0.3
+        Leak :math:`a` in (0, 1]; 1 means no memory of the previous state
+        other than through ``W``.
+    spike_threshold : float, default=0.5
+        A neuron spikes when its state exceeds it, and the threshold is then
+        subtracted. The state stays inside (-1, 1), so values >= 1 disable
+        spikes (as in the original model, threshold 1.0).
+    n_steps : int, default=1
+        Time steps per row of a 2-D ``X``: its ``n_features`` are split into
+        ``n_steps`` equal consecutive steps (28 reads a flattened 28x28 image
+        row by row; 1 feeds the whole row as one step). A 3-D ``X`` of shape
+        ``(n_samples, n_steps, n_inputs)`` brings its own steps.
+    input_scaling : float, default=0.1
+        Standard deviation of the Gaussian input weights.
+    bias_scaling : float, default=0.1
+        Standard deviation of the Gaussian bias; 0 gives no bias.
+    density : float, default=1.0
+        Fraction of non-zero recurrent weights; below 1 the recurrent product
+        uses a sparse kernel.
+    input_weights : {"gaussian", "receptive_field"}, default="gaussian"
+        ``"receptive_field"`` connects each neuron to one random window of
+        ``receptive_field`` consecutive inputs of each step.
+    receptive_field : int or None, default=None
+        Window width for ``input_weights="receptive_field"``; ``None`` means a
+        quarter of the inputs per step.
+    growth_criterion : {"mean_abs_state", "spike_rate"}, default="mean_abs_state"
+        Batch statistic that drives growth: the mean absolute state (the
+        original rule) or the fraction of neuron-steps with a spike.
+    growth_threshold : float, default=0.1
+        Grow after a batch whose growth statistic exceeds this value.
+    growth_step : int, default=10
+        Neurons activated per growth event.
+    batch_size : int, default=1000
+        Sequences per growth decision while fitting.
+    summaries : tuple of str, default=("final", "mean", "spike_rate")
+        Trajectory summaries to output, each ``max_reservoir_dim`` wide, in
+        this order.
+    n_jobs : int or None, default=None
+        Threads over chunks of sequences (``None`` means 1, ``-1`` all cores).
+        Results do not depend on it.
+    verbose : int, default=0
+        Print progress of long fits and transforms to stderr.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every weight draw; the same value gives the same output.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Features per row seen in fit (``n_steps_ * n_inputs_``).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has string column names.
+    n_steps_ : int
+        Time steps per sequence.
+    n_inputs_ : int
+        Inputs per time step.
+    max_reservoir_dim_ : int
+        Resolved ``max_reservoir_dim``.
+    reservoir_size_ : int
+        Active neurons after fitting (growth included).
+    growth_history_ : ndarray of shape (n_growth_events, 2)
+        For each growth event, the sequences seen so far and the new size.
+    spike_rate_ : float
+        Fraction of neuron-steps that spiked during the last fit pass.
+    mean_abs_state_ : float
+        Mean absolute state during the last fit pass.
+    n_samples_seen_ : int
+        Sequences seen by ``fit`` / ``partial_fit``.
+    input_weights_ : ndarray of shape (max_reservoir_dim_, n_inputs_)
+    bias_ : ndarray of shape (max_reservoir_dim_,)
+    recurrent_weights_ : ndarray or CSR matrix of shape (max_reservoir_dim_,) * 2
+        Unscaled recurrent draw; see :meth:`active_recurrent_weights`.
+    recurrent_scale_ : float
+        Factor that gives the active block ``spectral_radius``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from reservoir import SNLNNTransformer
+    >>> X, y = load_digits(return_X_y=True)
+    >>> snlnn = SNLNNTransformer(reservoir_dim=50, n_steps=8, random_state=0)
+    >>> features = snlnn.fit_transform(X / 16)
+    >>> features.shape
+    (1797, 300)
+    >>> snlnn.reservoir_size_ >= 50
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "reservoir_dim": [Interval(Integral, 1, None, closed="left")],
+        "max_reservoir_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "spectral_radius": [Interval(Real, 0, None, closed="neither")],
+        "leak_rate": [Interval(Real, 0, 1, closed="right")],
+        "spike_threshold": [Interval(Real, 0, None, closed="neither")],
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "input_scaling": [Interval(Real, 0, None, closed="neither")],
+        "bias_scaling": [Interval(Real, 0, None, closed="left")],
+        "density": [Interval(Real, 0, 1, closed="right")],
+        "input_weights": [StrOptions(set(INPUT_WEIGHTS))],
+        "receptive_field": [Interval(Integral, 1, None, closed="left"), None],
+        "growth_criterion": [StrOptions(set(GROWTH_CRITERIA))],
+        "growth_threshold": [Interval(Real, 0, None, closed="left")],
+        "growth_step": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "summaries": [tuple, list],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        reservoir_dim=100,
+        *,
+        max_reservoir_dim=None,
+        spectral_radius=0.9,
+        leak_rate=0.3,
+        spike_threshold=0.5,
+        n_steps=1,
+        input_scaling=0.1,
+        bias_scaling=0.1,
+        density=1.0,
+        input_weights="gaussian",
+        receptive_field=None,
+        growth_criterion="mean_abs_state",
+        growth_threshold=0.1,
+        growth_step=10,
+        batch_size=1000,
+        summaries=("final", "mean", "spike_rate"),
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        self.reservoir_dim = reservoir_dim
+        self.max_reservoir_dim = max_reservoir_dim
+        self.spectral_radius = spectral_radius
+        self.leak_rate = leak_rate
+        self.spike_threshold = spike_threshold
+        self.n_steps = n_steps
+        self.input_scaling = input_scaling
+        self.bias_scaling = bias_scaling
+        self.density = density
+        self.input_weights = input_weights
+        self.receptive_field = receptive_field
+        self.growth_criterion = growth_criterion
+        self.growth_threshold = growth_threshold
+        self.growth_step = growth_step
+        self.batch_size = batch_size
+        self.summaries = summaries
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Draw the reservoir and let it grow on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs)
+            Sequences, one per row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SNLNNTransformer
+        """
+        sequences = self._validate_sequences(X, reset=True)
+        self._initialise(sequences.shape[2])
+        self._fit_pass(sequences, keep_features=False)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit on ``X`` and return its features, without a second full pass.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs)
+            Sequences, one per row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out)
+            Equal to ``fit(X).transform(X)``: sequences seen before the last
+            growth event are recomputed with the final reservoir.
+        """
+        sequences = self._validate_sequences(X, reset=True)
+        self._initialise(sequences.shape[2])
+        return self._fit_pass(sequences, keep_features=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Continue fitting (and growing) on another part of the data.
+
+        The first call draws the reservoir as :meth:`fit` does; later calls
+        keep the weights and the active size and may grow it further.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs)
+            Sequences, one per row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SNLNNTransformer
+        """
+        first_call = not hasattr(self, "recurrent_weights_")
+        sequences = self._validate_sequences(X, reset=first_call)
+        if first_call:
+            self._initialise(sequences.shape[2])
+        self._fit_pass(sequences, keep_features=False)
+        return self
+
+    def transform(self, X):
+        """Run every sequence through the fitted reservoir and summarise it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs)
+            Sequences, one per row; float32 input gives float32 output.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, len(summaries) * max_reservoir_dim_)
+        """
+        check_is_fitted(self)
+        sequences = self._validate_sequences(X, reset=False)
+        features, _, _ = self._collect(sequences, label="transform")
+        return features
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``{summary}{neuron}``, e.g. ``final0``, ``mean0``, ``spike_rate0``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against the names seen in fit.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features, generate_names=False)
+        names = [
+            f"{summary}{i}"
+            for summary in self.summaries
+            for i in range(self.max_reservoir_dim_)
+        ]
+        return np.asarray(names, dtype=object)
+
+    def active_recurrent_weights(self):
+        """The scaled recurrent matrix among the active neurons.
+
+        Returns
+        -------
+        weights : ndarray or CSR matrix of shape (reservoir_size_, reservoir_size_)
+            Its spectral radius is ``spectral_radius``.
+        """
+        check_is_fitted(self)
+        block = active_block(self.recurrent_weights_, self.reservoir_size_)
+        return block * self.recurrent_scale_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # ------------------------------------------------------------- helpers
+
+    def _validate_sequences(self, X, reset):
+        """Validated ``X`` as a (n_samples, n_steps, n_inputs) view."""
+        dtype = [np.float64, np.float32]
+        if getattr(X, "ndim", None) == 3 and not sp.issparse(X):
+            X = check_array(X, allow_nd=True, dtype=dtype, input_name="X")
+            n_samples, n_steps, n_inputs = X.shape
+            if reset and self.n_steps not in (1, n_steps):
+                raise ValueError(
+                    f"X is 3-D with {n_steps} time steps, but n_steps={self.n_steps}; "
+                    "a 3-D X brings its own steps (leave n_steps=1)."
+                )
+            if not reset and (n_steps, n_inputs) != (self.n_steps_, self.n_inputs_):
+                raise ValueError(
+                    f"X has {n_steps} steps of {n_inputs} inputs, but "
+                    f"{type(self).__name__} was fitted on {self.n_steps_} steps of "
+                    f"{self.n_inputs_} inputs."
+                )
+            flat = validate_data(self, X.reshape(n_samples, -1), reset=reset, dtype=dtype)
+            if reset:
+                self.n_steps_ = n_steps
+            return flat.reshape(X.shape)
+        X = validate_data(self, X, reset=reset, dtype=dtype)
+        if reset:
+            if X.shape[1] % self.n_steps:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, which cannot be split into "
+                    f"n_steps={self.n_steps} equal time steps."
+                )
+            self.n_steps_ = self.n_steps
+        return X.reshape(X.shape[0], self.n_steps_, -1)
+
+    def _initialise(self, n_inputs):
+        """Check parameters against each other and draw all random weights."""
+        max_dim = (
+            2 * self.reservoir_dim
+            if self.max_reservoir_dim is None
+            else self.max_reservoir_dim
+        )
+        if max_dim < self.reservoir_dim:
+            raise ValueError(
+                f"max_reservoir_dim={self.max_reservoir_dim} must be >= "
+                f"reservoir_dim={self.reservoir_dim}."
+            )
+        summaries = self.summaries
+        unknown = [s for s in summaries if s not in SUMMARIES]
+        if not summaries or unknown or len(set(summaries)) != len(summaries):
+            raise ValueError(
+                f"summaries must be a non-empty tuple of distinct names from "
+                f"{SUMMARIES}; got {summaries!r}."
+            )
+        field = self.receptive_field
+        if field is None:
+            field = max(1, n_inputs // 4)
+        self.n_inputs_ = n_inputs
+        self.max_reservoir_dim_ = max_dim
+        self._seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        self.input_weights_, self.bias_, self.recurrent_weights_ = draw_weights(
+            self._seed,
+            n_inputs,
+            max_dim,
+            input_scaling=self.input_scaling,
+            bias_scaling=self.bias_scaling,
+            density=self.density,
+            input_weights=self.input_weights,
+            receptive_field=field,
+        )
+        self.growth_history_ = np.empty((0, 2), dtype=np.int64)
+        self.n_samples_seen_ = 0
+        self._activate(self.reservoir_dim)
+
+    def _activate(self, n_active):
+        """Make the first ``n_active`` neurons active, rescaling ``W``."""
+        block = active_block(self.recurrent_weights_, n_active)
+        key = (self._seed, self.max_reservoir_dim_, self.density, n_active)
+        radius = cached_spectral_radius(key, block)
+        # A nilpotent block (possible when very sparse) cannot be rescaled.
+        self.recurrent_scale_ = self.spectral_radius / radius if radius > 0 else 0.0
+        self.reservoir_size_ = n_active
+
+    def _operator(self, dtype):
+        n = self.reservoir_size_
+        return ReservoirOperator(
+            self.input_weights_[:n],
+            self.bias_[:n],
+            self.active_recurrent_weights(),
+            dtype,
+        )
+
+    def _collect(self, sequences, label, out=None, operator=None):
+        progress = Progress(
+            len(sequences), f"{type(self).__name__} {label}", enabled=bool(self.verbose)
+        )
+        return collect_states(
+            operator or self._operator(sequences.dtype),
+            sequences,
+            leak_rate=self.leak_rate,
+            spike_threshold=self.spike_threshold,
+            summaries=tuple(self.summaries),
+            n_units_out=self.max_reservoir_dim_,
+            n_jobs=effective_n_jobs(self.n_jobs),
+            out=out,
+            progress=progress,
+        )
+
+    def _fit_pass(self, sequences, keep_features):
+        """One pass over ``sequences``: measure spikes, grow, maybe keep features."""
+        n_samples, n_steps = sequences.shape[:2]
+        width = len(self.summaries) * self.max_reservoir_dim_
+        features = (
+            np.zeros((n_samples, width), dtype=sequences.dtype) if keep_features else None
+        )
+        # Rows before `stale` were computed by a reservoir that has since grown.
+        stale = 0
+        start = 0
+        spikes = abs_state = neuron_steps = 0.0
+        while start < n_samples:
+            can_grow = self.reservoir_size_ < self.max_reservoir_dim_
+            # Once growth is impossible the rest is one batch (better threading).
+            stop = min(start + self.batch_size, n_samples) if can_grow else n_samples
+            out = None if features is None else features[start:stop]
+            _, mean_abs, batch_spikes = self._collect(
+                sequences[start:stop], label="fit", out=out
+            )
+            steps = float(self.reservoir_size_) * n_steps * (stop - start)
+            spikes += batch_spikes
+            abs_state += float(mean_abs.sum(dtype=np.float64)) * steps / (stop - start)
+            neuron_steps += steps
+            self.n_samples_seen_ += stop - start
+            signal = growth_signal(
+                self.growth_criterion,
+                mean_abs_state=float(mean_abs.mean(dtype=np.float64)),
+                spike_rate=batch_spikes / steps,
+            )
+            if can_grow and signal > self.growth_threshold:
+                self._activate(
+                    grown_size(
+                        self.reservoir_size_, self.growth_step, self.max_reservoir_dim_
+                    )
+                )
+                event = [[self.n_samples_seen_, self.reservoir_size_]]
+                self.growth_history_ = np.vstack([self.growth_history_, event])
+                stale = stop
+            start = stop
+        self.spike_rate_ = spikes / neuron_steps
+        self.mean_abs_state_ = abs_state / neuron_steps
+        if features is not None and stale:
+            features[:stale] = 0.0
+            self._collect(sequences[:stale], label="fit (after growth)", out=features[:stale])
+        return features
