@@ -65,7 +65,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     leak_rate : float, default=0.3
         Leak :math:`a` in (0, 1]; 1 means no memory of the previous state
         other than through ``W``.
-    spike_threshold : float, default=0.5
+    spike_threshold : float, default=0.3
         A neuron spikes when its state exceeds it, and the threshold is then
         subtracted. The state stays inside (-1, 1), so values >= 1 disable
         spikes (as in the original model, threshold 1.0).
@@ -74,8 +74,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         ``n_steps`` equal consecutive steps (28 reads a flattened 28x28 image
         row by row; 1 feeds the whole row as one step). A 3-D ``X`` of shape
         ``(n_samples, n_steps, n_inputs)`` brings its own steps.
-    input_scaling : float, default=0.1
-        Standard deviation of the Gaussian input weights.
+    input_scaling : float, default=0.5
+        Standard deviation of the Gaussian input weights (the original model
+        used 0.1).
     bias_scaling : float, default=0.1
         Standard deviation of the Gaussian bias; 0 gives no bias.
     density : float, default=1.0
@@ -90,7 +91,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     growth_criterion : {"mean_abs_state", "spike_rate"}, default="mean_abs_state"
         Batch statistic that drives growth: the mean absolute state (the
         original rule) or the fraction of neuron-steps with a spike.
-    growth_threshold : float, default=0.1
+    growth_threshold : float, default=0.15
         Grow after a batch whose growth statistic exceeds this value.
     growth_step : int, default=10
         Neurons activated per growth event.
@@ -178,15 +179,15 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         max_reservoir_dim=None,
         spectral_radius=0.9,
         leak_rate=0.3,
-        spike_threshold=0.5,
+        spike_threshold=0.3,
         n_steps=1,
-        input_scaling=0.1,
+        input_scaling=0.5,
         bias_scaling=0.1,
         density=1.0,
         input_weights="gaussian",
         receptive_field=None,
         growth_criterion="mean_abs_state",
-        growth_threshold=0.1,
+        growth_threshold=0.15,
         growth_step=10,
         batch_size=1000,
         summaries=("final", "mean", "spike_rate"),

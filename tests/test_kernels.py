@@ -1,0 +1,115 @@
+"""Jitted kernels and the chunked state collection against the numpy twins."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from reservoir._collect import CHUNK_ROWS, ReservoirOperator, collect_states
+from reservoir._kernels import csr_matmul_add, leaky_spike_update
+
+from . import reference
+
+SUMMARIES = ("final", "mean", "spike_rate")
+# float32 differs from the float64 reference by rounding of the products only.
+TOL = {np.float64: 1e-12, np.float32: 2e-5}
+
+
+def random_reservoir(rng, n_units, n_inputs, density=1.0):
+    w_in = rng.normal(0.0, 0.8, (n_units, n_inputs))
+    bias = rng.normal(0.0, 0.3, n_units)
+    w_rec = rng.standard_normal((n_units, n_units))
+    if density < 1:
+        w_rec[rng.random(w_rec.shape) >= density] = 0.0
+    radius = np.max(np.abs(np.linalg.eigvals(w_rec))) if n_units else 1.0
+    w_rec *= 0.9 / radius if radius > 0 else 1.0
+    return w_in, bias, w_rec
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(1, 7), (4, 1), (3, 33), (1, 1)])
+def test_leaky_spike_update_matches_reference(dtype, shape):
+    rng = np.random.default_rng(0)
+    activation = np.tanh(rng.normal(0, 2, shape)).astype(dtype)
+    state = rng.uniform(-1, 1, shape).astype(dtype)
+    expected_state, expected_spikes = reference.leaky_spike_update(
+        activation.astype(float), state.astype(float), 0.4, 0.3
+    )
+    state_sum = np.ones(shape, dtype)
+    spike_count = np.zeros(shape, dtype)
+    abs_sum = np.zeros(shape[1], dtype)
+    leaky_spike_update(
+        activation, state, dtype(0.4), dtype(0.3), state_sum, spike_count, abs_sum
+    )
+    np.testing.assert_allclose(state, expected_state, rtol=0, atol=TOL[dtype])
+    np.testing.assert_array_equal(spike_count, expected_spikes)
+    np.testing.assert_allclose(state_sum, 1 + expected_state, atol=TOL[dtype])
+    np.testing.assert_allclose(
+        abs_sum, np.abs(expected_state).sum(axis=0), rtol=1e-6, atol=TOL[dtype]
+    )
+    assert spike_count.sum() > 0 or shape == (1, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_rows, n_batch", [(1, 1), (5, 3), (40, 17)])
+def test_csr_matmul_add_matches_dense(dtype, n_rows, n_batch):
+    rng = np.random.default_rng(1)
+    dense_matrix = sp.random(n_rows, n_rows, density=0.3, random_state=2).toarray()
+    csr = sp.csr_matrix(dense_matrix.astype(dtype))
+    x = rng.standard_normal((n_rows, n_batch)).astype(dtype)
+    out = rng.standard_normal((n_rows, n_batch)).astype(dtype)
+    expected = reference.csr_matmul_add(dense_matrix, x.astype(float), out.astype(float))
+    csr_matmul_add(
+        csr.indptr.astype(np.int64), csr.indices.astype(np.int64), csr.data, x, out
+    )
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=10 * TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("density", [1.0, 0.3])
+@pytest.mark.parametrize(
+    "n_samples, n_steps, n_inputs, n_units",
+    [
+        (1, 1, 1, 1),  # degenerate everything
+        (3, 1, 5, 9),  # single step: no recurrent product at all
+        (2, 6, 1, 1),  # one neuron
+        (5, 4, 3, 12),
+        (CHUNK_ROWS + 3, 3, 2, 6),  # crosses a chunk boundary
+    ],
+)
+def test_collect_states_matches_reference(
+    dtype, density, n_samples, n_steps, n_inputs, n_units
+):
+    rng = np.random.default_rng(n_samples + n_units)
+    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, density)
+    x = rng.uniform(-1, 1, (n_samples, n_steps, n_inputs))
+    leak, threshold, width = 0.6, 0.35, n_units + 2
+    expected = reference.collect_states(
+        x, w_in, bias, w_rec, leak, threshold, SUMMARIES, width
+    )
+    recurrent = sp.csr_matrix(w_rec) if density < 1 else w_rec
+    operator = ReservoirOperator(w_in, bias, recurrent, dtype)
+    features, mean_abs, spikes = collect_states(
+        operator, x.astype(dtype), leak_rate=leak, spike_threshold=threshold,
+        summaries=SUMMARIES, n_units_out=width, n_jobs=2,
+    )
+    assert features.dtype == dtype
+    np.testing.assert_allclose(features, expected, rtol=0, atol=TOL[dtype])
+    rates = expected[:, 2 * width : 2 * width + n_units]
+    np.testing.assert_allclose(spikes, rates.sum() * n_steps, rtol=1e-6)
+    states = np.stack([
+        reference.trajectory(s, w_in, bias, w_rec, leak, threshold)[0] for s in x
+    ])
+    np.testing.assert_allclose(
+        mean_abs, np.abs(states).mean(axis=(1, 2)), rtol=1e-5, atol=TOL[dtype]
+    )
+
+
+def test_collect_states_summary_order_and_subset():
+    rng = np.random.default_rng(3)
+    w_in, bias, w_rec = random_reservoir(rng, 4, 2)
+    x = rng.uniform(-1, 1, (6, 5, 2))
+    operator = ReservoirOperator(w_in, bias, w_rec, np.float64)
+    kwargs = dict(leak_rate=0.5, spike_threshold=0.2, n_units_out=4)
+    full, _, _ = collect_states(operator, x, summaries=SUMMARIES, **kwargs)
+    picked, _, _ = collect_states(operator, x, summaries=("spike_rate", "final"), **kwargs)
+    np.testing.assert_array_equal(picked, np.hstack([full[:, 8:], full[:, :4]]))

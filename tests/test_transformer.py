@@ -1,0 +1,423 @@
+"""SNLNNTransformer: semantics, growth, reproducibility, input errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_digits
+from sklearn.linear_model import RidgeClassifier
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from threadpoolctl import threadpool_info
+
+import reservoir._collect
+import reservoir._weights
+from reservoir import SNLNNTransformer
+
+from . import reference
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def reference_features(transformer, X):
+    """The numpy twin run on the transformer's own fitted weights."""
+    n = transformer.reservoir_size_
+    w_rec = transformer.active_recurrent_weights()
+    w_rec = w_rec.toarray() if sp.issparse(w_rec) else w_rec
+    sequences = np.asarray(X, dtype=float).reshape(
+        len(X), transformer.n_steps_, transformer.n_inputs_
+    )
+    return reference.collect_states(
+        sequences,
+        transformer.input_weights_[:n],
+        transformer.bias_[:n],
+        w_rec,
+        transformer.leak_rate,
+        transformer.spike_threshold,
+        transformer.summaries,
+        transformer.max_reservoir_dim_,
+    )
+
+
+# ---------------------------------------------------------------- semantics
+
+
+@pytest.mark.parametrize("density", [1.0, 0.2])
+def test_transform_matches_numpy_reference(digits, density):
+    X = digits[0][:40]
+    snlnn = SNLNNTransformer(
+        reservoir_dim=30, n_steps=8, density=density, input_scaling=0.5,
+        spike_threshold=0.2, random_state=0,
+    ).fit(X)
+    np.testing.assert_allclose(
+        snlnn.transform(X), reference_features(snlnn, X), rtol=0, atol=1e-12
+    )
+
+
+def test_original_keras_configuration_is_reachable(digits):
+    """The seed model: b = 0, W_in ~ N(0, 0.1^2), one step, threshold 1 (no spikes)."""
+    X = digits[0]
+    snlnn = SNLNNTransformer(
+        reservoir_dim=300, max_reservoir_dim=300, n_steps=1, input_scaling=0.1,
+        bias_scaling=0.0, spike_threshold=1.0, leak_rate=0.5, summaries=("final",),
+        random_state=0,
+    ).fit(X)
+    assert np.all(snlnn.bias_ == 0)
+    assert abs(snlnn.input_weights_.std() - 0.1) < 0.005
+    assert abs(snlnn.input_weights_.mean()) < 0.005
+    # Gaussian W scaled by its largest eigenvalue modulus.
+    w_rec = snlnn.active_recurrent_weights()
+    np.testing.assert_allclose(
+        w_rec, snlnn.recurrent_weights_ * (0.9 / np.abs(np.linalg.eigvals(
+            snlnn.recurrent_weights_)).max()), rtol=1e-5,
+    )
+    # Port of the original layer call: one step from a zero state.
+    expected = 0.5 * np.tanh(X @ snlnn.input_weights_.T)
+    np.testing.assert_allclose(snlnn.transform(X), expected, atol=1e-12)
+    assert snlnn.spike_rate_ == 0.0
+
+
+def test_defaults_fire_spikes_and_report_rate(digits):
+    X = digits[0]
+    snlnn = SNLNNTransformer(n_steps=8, random_state=0)
+    features = snlnn.fit_transform(X)
+    assert 0.01 < snlnn.spike_rate_ < 0.5
+    assert features[:, 2 * snlnn.max_reservoir_dim_ :].max() > 0
+    # Without growth the reported rate is exactly the mean of the rate features.
+    fixed = SNLNNTransformer(n_steps=8, max_reservoir_dim=100, random_state=0)
+    rates = fixed.fit_transform(X)[:, 200:]
+    np.testing.assert_allclose(fixed.spike_rate_, rates.mean(), rtol=1e-6)
+
+
+def test_defaults_work_on_any_2d_float_data():
+    X = np.random.default_rng(0).standard_normal((30, 5))
+    features = SNLNNTransformer().fit_transform(X)
+    assert features.shape == (30, 3 * 200)
+    assert np.isfinite(features).all()
+
+
+def test_3d_input_equals_2d_input_with_n_steps(digits):
+    X = digits[0][:50]
+    flat = SNLNNTransformer(n_steps=8, random_state=1).fit_transform(X)
+    snlnn = SNLNNTransformer(random_state=1)
+    np.testing.assert_array_equal(snlnn.fit_transform(X.reshape(50, 8, 8)), flat)
+    assert (snlnn.n_steps_, snlnn.n_inputs_, snlnn.n_features_in_) == (8, 8, 64)
+    np.testing.assert_array_equal(snlnn.transform(X), flat)
+
+
+def test_results_do_not_depend_on_batching_or_order(digits):
+    X = digits[0][:600]
+    snlnn = SNLNNTransformer(n_steps=8, random_state=0).fit(X)
+    full = snlnn.transform(X)
+    np.testing.assert_allclose(snlnn.transform(X[:7]), full[:7], rtol=1e-12, atol=1e-14)
+    order = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_allclose(snlnn.transform(X[order]), full[order], atol=1e-14)
+
+
+# ------------------------------------------------------------------ growth
+
+
+def test_growth_is_real_reproducible_and_reported(digits):
+    X = digits[0]
+    params = dict(
+        reservoir_dim=20, max_reservoir_dim=60, growth_step=15, batch_size=300,
+        n_steps=8, growth_threshold=0.0, random_state=3,
+    )
+    grown = SNLNNTransformer(**params).fit(X)
+    # Grows after each batch until the cap: 20 -> 35 -> 50 -> 60.
+    np.testing.assert_array_equal(
+        grown.growth_history_, [[300, 35], [600, 50], [900, 60]]
+    )
+    assert grown.reservoir_size_ == 60
+    again = SNLNNTransformer(**params).fit(X)
+    np.testing.assert_array_equal(again.transform(X), grown.transform(X))
+
+    fixed = SNLNNTransformer(**{**params, "growth_threshold": 1e9}).fit(X)
+    assert fixed.reservoir_size_ == 20 and len(fixed.growth_history_) == 0
+    grown_features, fixed_features = grown.transform(X), fixed.transform(X)
+    assert grown_features.shape == fixed_features.shape
+    # Neurons beyond the active ones read zero; growth changes the output.
+    final = fixed_features[:, :60]
+    assert np.all(final[:, 20:] == 0) and np.any(grown_features[:, 20:60] != 0)
+    assert not np.allclose(grown_features[:, :20], final[:, :20])
+
+
+def test_growth_threshold_stops_growth(digits):
+    X = digits[0]
+    snlnn = SNLNNTransformer(
+        reservoir_dim=20, n_steps=8, batch_size=200, growth_threshold=10.0,
+        random_state=0,
+    ).fit(X)
+    assert snlnn.reservoir_size_ == 20
+
+
+@pytest.mark.parametrize("density", [1.0, 0.1])
+def test_spectral_radius_holds_after_growth(digits, density):
+    snlnn = SNLNNTransformer(
+        reservoir_dim=250, max_reservoir_dim=400, growth_step=75, batch_size=500,
+        growth_threshold=0.0, spectral_radius=0.7, density=density, n_steps=8,
+        random_state=0,
+    ).fit(digits[0])
+    assert snlnn.reservoir_size_ == 400
+    w_rec = snlnn.active_recurrent_weights()
+    w_rec = w_rec.toarray() if sp.issparse(w_rec) else w_rec
+    radius = np.abs(np.linalg.eigvals(w_rec)).max()
+    assert radius == pytest.approx(0.7, rel=0.02)
+
+
+def test_partial_fit_continues_growth_and_keeps_output_width(digits):
+    X, y = digits
+    snlnn = SNLNNTransformer(
+        reservoir_dim=20, max_reservoir_dim=50, growth_step=10, batch_size=400,
+        n_steps=8, growth_threshold=0.0, random_state=0,
+    )
+    snlnn.partial_fit(X[:400])
+    assert snlnn.reservoir_size_ == 30
+    readout = RidgeClassifier().fit(snlnn.transform(X), y)
+    weights = snlnn.input_weights_.copy()
+    snlnn.partial_fit(X[400:1200])
+    assert snlnn.reservoir_size_ == 50
+    np.testing.assert_array_equal(snlnn.growth_history_[:, 0], [400, 800, 1200])
+    assert snlnn.n_samples_seen_ == 1200
+    np.testing.assert_array_equal(snlnn.input_weights_, weights)
+    # The earlier readout still accepts the grown reservoir's features.
+    assert readout.predict(snlnn.transform(X)).shape == y.shape
+
+
+def test_fit_transform_equals_fit_then_transform_after_growth(digits):
+    X = digits[0]
+    params = dict(
+        reservoir_dim=10, max_reservoir_dim=40, batch_size=250, n_steps=8,
+        growth_threshold=0.0, random_state=0,
+    )
+    snlnn = SNLNNTransformer(**params)
+    features = snlnn.fit_transform(X)
+    assert len(snlnn.growth_history_) == 3
+    np.testing.assert_array_equal(features, snlnn.transform(X))
+
+
+def test_changing_radius_or_leak_reuses_the_eigen_solve(digits, monkeypatch):
+    calls = []
+    solve = reservoir._weights.spectral_radius
+    monkeypatch.setattr(
+        reservoir._weights, "spectral_radius", lambda m: calls.append(1) or solve(m)
+    )
+    reservoir._weights._RADIUS_CACHE.clear()
+    X = digits[0][:100]
+    for radius, leak in [(0.9, 0.3), (0.5, 0.3), (0.5, 0.8)]:
+        SNLNNTransformer(
+            reservoir_dim=50, max_reservoir_dim=50, spectral_radius=radius,
+            leak_rate=leak, random_state=0,
+        ).fit(X)
+    assert len(calls) == 1
+    SNLNNTransformer(reservoir_dim=50, max_reservoir_dim=50, random_state=1).fit(X)
+    assert len(calls) == 2
+
+
+# ------------------------------------------------------ reproducibility etc.
+
+
+def test_same_random_state_same_output_and_different_otherwise(digits):
+    X = digits[0][:100]
+    a = SNLNNTransformer(n_steps=8, random_state=5).fit_transform(X)
+    b = SNLNNTransformer(n_steps=8, random_state=5).fit_transform(X)
+    c = SNLNNTransformer(n_steps=8, random_state=6).fit_transform(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_pickle_round_trip_gives_identical_output(digits):
+    X = digits[0][:100]
+    snlnn = SNLNNTransformer(n_steps=8, density=0.3, random_state=0).fit(X)
+    restored = pickle.loads(pickle.dumps(snlnn))
+    np.testing.assert_array_equal(restored.transform(X), snlnn.transform(X))
+
+
+def _blas_threads():
+    return [(i["filepath"], i["num_threads"]) for i in threadpool_info()]
+
+
+def test_thread_count_does_not_change_results_or_leak(digits):
+    X = np.tile(digits[0], (2, 1))  # several chunks per thread
+    before = _blas_threads()
+    one = SNLNNTransformer(n_steps=8, n_jobs=1, random_state=0).fit_transform(X)
+    two = SNLNNTransformer(n_steps=8, n_jobs=2, random_state=0).fit_transform(X)
+    np.testing.assert_array_equal(one, two)
+    assert _blas_threads() == before
+
+
+def test_thread_count_restored_after_an_error(digits, monkeypatch):
+    snlnn = SNLNNTransformer(n_steps=8, n_jobs=2, random_state=0).fit(digits[0])
+    before = _blas_threads()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(reservoir._collect.ReservoirOperator, "run_chunk", fail)
+    with pytest.raises(RuntimeError, match="boom"):
+        snlnn.transform(digits[0])
+    assert _blas_threads() == before
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_preserved(digits, dtype):
+    X = digits[0][:50].astype(dtype)
+    snlnn = SNLNNTransformer(n_steps=8, random_state=0)
+    assert snlnn.fit_transform(X).dtype == dtype
+    assert snlnn.transform(X).dtype == dtype
+
+
+def test_float32_transform_makes_no_float64_copy():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.random((4000, 784), dtype=np.float32)
+    snlnn = SNLNNTransformer(
+        reservoir_dim=50, max_reservoir_dim=50, summaries=("final",), random_state=0
+    ).fit(X[:10])
+    tracemalloc.start()
+    out = snlnn.transform(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert out.dtype == np.float32
+    # Output plus chunk buffers: far below one float64 copy of X (25 MB).
+    assert peak < out.nbytes + 0.25 * X.size * 8
+
+
+def test_verbose_shows_progress(digits, capsys):
+    SNLNNTransformer(n_steps=8, verbose=1, random_state=0).fit_transform(digits[0])
+    err = capsys.readouterr().err
+    assert "SNLNNTransformer fit" in err and "1797/1797" in err
+    SNLNNTransformer(n_steps=8, random_state=0).fit_transform(digits[0])
+    assert capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------- sklearn workflow
+
+
+def test_feature_names_with_default_parameters():
+    X = np.random.default_rng(0).random((5, 4))
+    snlnn = SNLNNTransformer().fit(X)
+    names = snlnn.get_feature_names_out()
+    assert len(names) == snlnn.transform(X).shape[1] == 600
+    assert list(names[[0, 199, 200, 400, 599]]) == [
+        "final0", "final199", "mean0", "spike_rate0", "spike_rate199",
+    ]
+
+
+def test_set_output_pandas():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(np.random.default_rng(0).random((6, 4)), columns=list("abcd"))
+    out = SNLNNTransformer(summaries=("mean",)).set_output(transform="pandas").fit_transform(X)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns[:2]) == ["mean0", "mean1"] and out.shape == (6, 200)
+
+
+def test_grid_search_in_pipeline_on_digits(digits):
+    X, y = digits
+    pipe = make_pipeline(
+        SNLNNTransformer(reservoir_dim=50, n_steps=8, random_state=0), RidgeClassifier()
+    )
+    search = GridSearchCV(
+        pipe,
+        {"snlnntransformer__spectral_radius": [0.5, 0.9],
+         "snlnntransformer__leak_rate": [0.3, 1.0]},
+        cv=3, n_jobs=2,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_score_ > 0.85
+
+
+# ------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (np.array([[1.0, np.nan]]), ValueError, "NaN"),
+        (np.array([[1.0, np.inf]]), ValueError, "infinity"),
+        (np.ones(4), ValueError, "2D array"),
+        (np.ones((0, 4)), ValueError, "0 sample"),
+        (np.ones((2, 4)) + 1j, ValueError, "[Cc]omplex"),
+        (np.array([["a", "b"]], dtype=object), ValueError, "could not convert"),
+        (sp.csr_matrix(np.ones((2, 4))), TypeError, "[Ss]parse"),
+        (np.ones((2, 2, 2, 2)), ValueError, "dim"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(X, error, match):
+    with pytest.raises(error, match=match):
+        SNLNNTransformer().fit(X)
+
+
+def test_n_features_not_divisible_by_n_steps():
+    with pytest.raises(ValueError, match="cannot be split into n_steps=3"):
+        SNLNNTransformer(n_steps=3).fit(np.ones((2, 4)))
+
+
+def test_wrong_feature_count_or_shape_at_transform(digits):
+    snlnn = SNLNNTransformer(n_steps=8, random_state=0).fit(digits[0][:20])
+    with pytest.raises(ValueError, match="features"):
+        snlnn.transform(np.ones((2, 60)))
+    with pytest.raises(ValueError, match="4 steps of 16 inputs"):
+        snlnn.transform(np.ones((2, 4, 16)))
+    with pytest.raises(ValueError, match="n_steps=4"):
+        SNLNNTransformer(n_steps=4).fit(np.ones((3, 8, 8)))
+
+
+def test_transform_before_fit():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        SNLNNTransformer().transform(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"leak_rate": 0.0}, "leak_rate"),
+        ({"leak_rate": 1.5}, "leak_rate"),
+        ({"leak_rate": -0.1}, "leak_rate"),
+        ({"spectral_radius": 0.0}, "spectral_radius"),
+        ({"spectral_radius": -1.0}, "spectral_radius"),
+        ({"reservoir_dim": 0}, "reservoir_dim"),
+        ({"reservoir_dim": 2.5}, "reservoir_dim"),
+        ({"reservoir_dim": 10, "max_reservoir_dim": 5}, "max_reservoir_dim=5"),
+        ({"density": 0.0}, "density"),
+        ({"density": 1.2}, "density"),
+        ({"spike_threshold": 0.0}, "spike_threshold"),
+        ({"n_steps": 0}, "n_steps"),
+        ({"input_scaling": 0.0}, "input_scaling"),
+        ({"bias_scaling": -1.0}, "bias_scaling"),
+        ({"growth_step": 0}, "growth_step"),
+        ({"growth_criterion": "size"}, "growth_criterion"),
+        ({"input_weights": "uniform"}, "input_weights"),
+        ({"receptive_field": 0}, "receptive_field"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"summaries": ("final", "max")}, "summaries"),
+        ({"summaries": ()}, "summaries"),
+        ({"summaries": ("final", "final")}, "summaries"),
+        ({"summaries": "final"}, "summaries"),
+    ],
+)
+def test_invalid_parameters_raise_value_error(params, match):
+    with pytest.raises(ValueError, match=match):
+        SNLNNTransformer(**params).fit(np.ones((3, 4)))
+
+
+def test_inputs_are_not_modified(digits):
+    X = digits[0][:50].astype(np.float32)
+    X.setflags(write=False)  # read-only input must work too
+    original = X.copy()
+    snlnn = SNLNNTransformer(n_steps=8, random_state=0)
+    snlnn.fit_transform(X)
+    snlnn.partial_fit(X)
+    snlnn.transform(X)
+    np.testing.assert_array_equal(X, original)
+    fortran = np.asfortranarray(digits[0][:50])
+    expected = snlnn.transform(np.ascontiguousarray(fortran))
+    np.testing.assert_allclose(snlnn.transform(fortran), expected, atol=1e-6)
