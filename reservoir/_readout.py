@@ -270,7 +270,7 @@ class RidgeReadout(MultiOutputMixin, RegressorMixin, _ChunkedRidgeBase):
     Examples
     --------
     >>> import numpy as np
-    >>> from reservoir._readout import RidgeReadout
+    >>> from reservoir import RidgeReadout
     >>> rng = np.random.RandomState(0)
     >>> X = rng.standard_normal((100, 3)).astype(np.float32)
     >>> y = X @ np.array([1.0, -2.0, 0.5]) + 3.0
@@ -431,7 +431,7 @@ class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from reservoir._readout import RidgeReadoutClassifier
+    >>> from reservoir import RidgeReadoutClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = RidgeReadoutClassifier(alpha=1.0, chunk_size=500).fit(X / 16, y)
     >>> clf.coef_.shape
@@ -680,8 +680,8 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
     --------
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.model_selection import train_test_split
-    >>> from reservoir._readout import SNLNNClassifier
-    >>> from reservoir._transformer import SNLNNTransformer
+    >>> from reservoir import SNLNNClassifier
+    >>> from reservoir import SNLNNTransformer
     >>> X, y = load_digits(return_X_y=True)
     >>> X_train, X_test, y_train, y_test = train_test_split(
     ...     X / 16, y, random_state=0)
@@ -852,8 +852,8 @@ class SNLNNRegressor(RegressorMixin, _SNLNNBase):
     Examples
     --------
     >>> import numpy as np
-    >>> from reservoir._readout import SNLNNRegressor
-    >>> from reservoir._transformer import SNLNNTransformer
+    >>> from reservoir import SNLNNRegressor
+    >>> from reservoir import SNLNNTransformer
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-1, 1, size=(300, 2))
     >>> y = np.sin(3 * X[:, 0]) * X[:, 1]
