@@ -1,0 +1,459 @@
+"""MNIST end to end: SNLNN reservoir features + linear readout, accuracy and cost.
+
+Fits each preset on the 60,000 MNIST training images and reports, on the
+10,000 test images, the reservoir size after growth, the number of features,
+the spike rate, the test accuracy, and where the time goes: state collection
+(train, test), readout fit and prediction, samples/s over the whole run, and
+the peak resident memory (RSS). The table is printed to stdout in markdown
+with a line describing the machine, and saved to
+``benchmarks/results/mnist.json`` (``mnist_subset.json`` with ``--subset``);
+entries of presets that were not re-run are kept.
+
+Presets
+-------
+``seed``
+    The original architecture: the whole 784-pixel image as one time step,
+    the original initialisation (input weights N(0, 0.1^2), no bias, Gaussian
+    recurrent weights scaled to the spectral radius) and a logistic-regression
+    readout (the original's softmax layer). Target: >= 96.42% in <= 20 s.
+``default``
+    The best configuration found for accuracy within time: target >= 98.0%
+    with fit + test prediction <= 90 s and peak RSS <= 6 GB on 2 cores.
+``baseline``
+    A matched random-feature model: as many units as ``default``, one step,
+    no recurrence, no spikes, the same readout; ``tanh(W_in x + b)``. It shows
+    what recurrence, spikes and growth add.
+
+Each (preset, repeat) runs in a fresh process so that no run benefits from
+another's caches (the spectral-radius memo, the page cache of allocations) and
+its peak RSS is its own; the Numba kernels are loaded (from the on-disk cache)
+by a tiny warm-up before the clock starts. "total" is fit + test prediction:
+train states + readout fit + test states + prediction; data loading is not
+included. With ``--repeats R`` every figure is the median of the R runs.
+
+How to run (from the repository root; hold the machine-wide benchmark lock)::
+
+    flock /tmp/snlnn-bench.lock python benchmarks/mnist.py                  # all presets
+    flock /tmp/snlnn-bench.lock python benchmarks/mnist.py --repeats 3 --preset default
+    flock /tmp/snlnn-bench.lock python benchmarks/mnist.py --subset 3000     # CI smoke, < 1 min
+
+Options: ``--data-dir`` (default ``$SNLNN_MNIST_DIR``, else
+:func:`reservoir.datasets.load_mnist` decides), ``--n-jobs`` (default -1),
+``--subset N`` (first N training and N // 6 test images), ``--preset`` (one
+or more of seed, default, baseline), ``--repeats R``. Progress (phase names
+and the transformer's progress bar) goes to stderr.
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from _common import (  # noqa: E402
+    Timer,
+    machine_info,
+    machine_line,
+    markdown_table,
+    peak_rss_bytes,
+    reset_peak_rss,
+    save_json,
+)
+
+PRESETS = ("seed", "default", "baseline")
+SEED = 0
+
+
+# ----------------------------------------------------------------- presets
+
+
+def transpose_images(X):
+    """Flattened 28 x 28 images -> their transposes, flattened (columns first)."""
+    import numpy as np
+
+    X = np.asarray(X)
+    side = int(round(X.shape[1] ** 0.5))
+    return np.ascontiguousarray(X.reshape(-1, side, side).transpose(0, 2, 1)).reshape(
+        X.shape[0], -1
+    )
+
+
+def _ridge(alpha):
+    from reservoir import RidgeReadoutClassifier
+
+    return RidgeReadoutClassifier(alpha=alpha)
+
+
+# Units of `default`, shared with `baseline` so that the two stay matched.
+DEFAULT_UNITS = 1000  # per direction
+DEFAULT_START_UNITS = 900
+DEFAULT_ALPHA = 1.0
+
+
+def build_preset(name, n_jobs, verbose=1):
+    """Return ``(transformer, readout, config)`` for one preset.
+
+    ``config`` is a JSON-ready description of the choices.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    from reservoir import SNLNNTransformer
+
+    if name == "seed":
+        reservoir = SNLNNTransformer(
+            3000,
+            max_reservoir_dim=3000,
+            n_steps=1,
+            input_scaling=0.1,
+            bias_scaling=0.0,
+            spectral_radius=0.9,
+            leak_rate=1.0,
+            spike_threshold=10.0,
+            summaries=("final",),
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=SEED,
+        )
+        readout = make_pipeline(
+            StandardScaler(), LogisticRegression(C=1.0, max_iter=50, tol=1e-6)
+        )
+        note = "one step of 784 pixels; standardised features; lbfgs softmax"
+    elif name == "default":
+        common = dict(
+            max_reservoir_dim=DEFAULT_UNITS,
+            n_steps=28,
+            spectral_radius=0.9,
+            leak_rate=0.3,
+            spike_threshold=0.5,
+            input_scaling=0.1,
+            bias_scaling=0.1,
+            growth_criterion="mean_abs_state",
+            growth_threshold=0.1,
+            growth_step=50,
+            summaries=("final", "mean"),
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+        rows = SNLNNTransformer(DEFAULT_START_UNITS, random_state=SEED, **common)
+        columns = SNLNNTransformer(DEFAULT_START_UNITS, random_state=SEED + 1, **common)
+        reservoir = FeatureUnion(
+            [
+                ("rows", rows),
+                (
+                    "columns",
+                    Pipeline(
+                        [
+                            ("transpose", FunctionTransformer(transpose_images)),
+                            ("snlnn", columns),
+                        ]
+                    ),
+                ),
+            ]
+        )
+        readout = _ridge(DEFAULT_ALPHA)
+        note = "bidirectional: rows and columns, 28 steps of 28 pixels each"
+    elif name == "baseline":
+        reservoir = SNLNNTransformer(
+            2 * DEFAULT_UNITS,
+            max_reservoir_dim=2 * DEFAULT_UNITS,
+            n_steps=1,
+            leak_rate=1.0,
+            spike_threshold=10.0,
+            input_scaling=0.1,
+            bias_scaling=0.1,
+            summaries=("final",),
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=SEED,
+        )
+        readout = _ridge(DEFAULT_ALPHA)
+        note = "tanh(W_in x + b) random features, as many units as default"
+    else:
+        raise ValueError(f"unknown preset {name!r}; choose from {PRESETS}")
+    config = {
+        "note": note,
+        "transformer": _describe(reservoir),
+        "readout": _describe(readout),
+    }
+    return reservoir, readout, config
+
+
+def _describe(estimator):
+    """JSON-ready parameters of an estimator, nested ones included."""
+    from sklearn.base import BaseEstimator
+
+    params = {}
+    for key, value in estimator.get_params(deep=False).items():
+        if isinstance(value, BaseEstimator):
+            value = _describe(value)
+        elif isinstance(value, list):  # Pipeline steps, FeatureUnion transformers
+            value = [
+                [n, _describe(v) if isinstance(v, BaseEstimator) else repr(v)]
+                for n, v in value
+            ]
+        elif callable(value):
+            value = getattr(value, "__name__", repr(value))
+        elif not isinstance(value, (int, float, str, bool, tuple, type(None))):
+            value = repr(value)
+        params[key] = value
+    return {"class": type(estimator).__name__, "params": params}
+
+
+def _reservoirs(estimator):
+    """The fitted SNLNNTransformers inside a (possibly composite) estimator."""
+    from reservoir import SNLNNTransformer
+
+    if isinstance(estimator, SNLNNTransformer):
+        return [estimator]
+    found = []
+    for attr in ("transformer_list", "steps"):
+        for _, part in getattr(estimator, attr, []):
+            if hasattr(part, "get_params"):
+                found.extend(_reservoirs(part))
+    return found
+
+
+# ------------------------------------------------------------------- a run
+
+
+def _load(data_dir, subset):
+    from reservoir.datasets import load_mnist
+
+    X_train, y_train, X_test, y_test = load_mnist(data_dir, return_X_y=True)
+    if subset:
+        X_train, y_train = X_train[:subset], y_train[:subset]
+        n_test = max(subset // 6, 1)
+        X_test, y_test = X_test[:n_test], y_test[:n_test]
+    return X_train, y_train, X_test, y_test
+
+
+def _warm_up(n_jobs):
+    """Load the Numba kernels (float32) outside the clock; returns seconds."""
+    import numpy as np
+
+    from reservoir import SNLNNTransformer
+
+    with Timer() as t:
+        x = np.random.default_rng(0).random((40, 56), dtype=np.float32)
+        SNLNNTransformer(8, n_steps=2, n_jobs=n_jobs, random_state=0).fit_transform(x)
+    return t.seconds
+
+
+def _say(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_once(name, data_dir, subset, n_jobs, label):
+    """Fit and evaluate one preset; returns a JSON-ready dict of measurements."""
+    import numpy as np
+
+    X_train, y_train, X_test, y_test = _load(data_dir, subset)
+    warm_up = _warm_up(n_jobs)
+    transformer, readout, config = build_preset(name, n_jobs)
+    rss_reset = reset_peak_rss()
+    times = {}
+    _say(f"[{label}] collecting training states ({len(X_train)} images)")
+    with Timer() as t:
+        features = transformer.fit_transform(X_train)
+    times["collect_train"] = t.seconds
+    _say(f"[{label}] fitting the readout on {features.shape[1]} features")
+    with Timer() as t:
+        readout.fit(features, y_train)
+    times["readout_fit"] = t.seconds
+    del features
+    _say(f"[{label}] collecting test states ({len(X_test)} images)")
+    with Timer() as t:
+        test_features = transformer.transform(X_test)
+    times["collect_test"] = t.seconds
+    _say(f"[{label}] predicting")
+    with Timer() as t:
+        predicted = readout.predict(test_features)
+    times["predict"] = t.seconds
+    times["total"] = sum(times.values())
+    peak = peak_rss_bytes()
+
+    reservoirs = _reservoirs(transformer)
+    sizes = [int(r.reservoir_size_) for r in reservoirs]
+    starts = [int(r.reservoir_dim) for r in reservoirs]
+    steps = [int(r.n_steps_) for r in reservoirs]
+    # Spike rate over all neuron-steps of the fit pass, pooled over reservoirs.
+    weights = [s * t for s, t in zip(sizes, steps)]
+    spike_rate = sum(w * r.spike_rate_ for w, r in zip(weights, reservoirs)) / sum(
+        weights
+    )
+    n_samples = len(X_train) + len(X_test)
+    return {
+        "preset": name,
+        "config": config,
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+        "accuracy": float(np.mean(predicted == y_test)),
+        "units_start": sum(starts),
+        "units": sum(sizes),
+        "units_per_reservoir": sizes,
+        "growth_events": sum(len(r.growth_history_) for r in reservoirs),
+        "growth_history": [r.growth_history_.tolist() for r in reservoirs],
+        "n_features": int(test_features.shape[1]),
+        "feature_dtype": str(test_features.dtype),
+        "spike_rate": float(spike_rate),
+        "mean_abs_state": [float(r.mean_abs_state_) for r in reservoirs],
+        "times_s": times,
+        "samples_per_s": n_samples / times["total"],
+        "peak_rss_bytes": peak,
+        "peak_rss_scope": "fit + predict" if rss_reset else "whole process",
+        "jit_warm_up_s": warm_up,
+    }
+
+
+def _run_in_child(name, data_dir, subset, n_jobs, label):
+    try:
+        return run_once(name, data_dir, subset, n_jobs, label)
+    except Exception:
+        # Exceptions with unpicklable state would be lost otherwise.
+        return {"preset": name, "error": traceback.format_exc()}
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def _median_run(runs):
+    """Median of every numeric measurement over the runs of one preset."""
+    median = {}
+    for key in ("accuracy", "units", "n_features", "spike_rate", "growth_events",
+                "samples_per_s", "peak_rss_bytes"):
+        median[key] = statistics.median(r[key] for r in runs)
+    median["times_s"] = {
+        key: statistics.median(r["times_s"][key] for r in runs)
+        for key in runs[0]["times_s"]
+    }
+    return median
+
+
+def _row(name, entry):
+    m = entry["median"]
+    first = entry["runs"][0]
+    t = m["times_s"]
+    units = f"{first['units_start']} -> {m['units']:g}"
+    return [
+        name,
+        units,
+        f"{m['growth_events']:g}",
+        f"{m['n_features']:g}",
+        f"{m['spike_rate']:.3f}",
+        f"{100 * m['accuracy']:.2f}%",
+        f"{t['collect_train']:.1f}",
+        f"{t['collect_test']:.1f}",
+        f"{t['readout_fit']:.1f}",
+        f"{t['predict']:.2f}",
+        f"{t['total']:.1f}",
+        f"{m['samples_per_s']:,.0f}",
+        f"{m['peak_rss_bytes'] / 1e9:.2f}",
+        f"{len(entry['runs'])}",
+    ]
+
+
+HEADER = [
+    "preset", "units (start -> grown)", "growth events", "features", "spike rate",
+    "test acc.", "train states s", "test states s", "readout fit s", "predict s",
+    "total s", "samples/s", "peak RSS GB", "runs",
+]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("SNLNN_MNIST_DIR"),
+        help="directory of the MNIST IDX files (default: $SNLNN_MNIST_DIR, "
+        "else load_mnist decides)",
+    )
+    parser.add_argument("--n-jobs", type=int, default=-1, help="threads (default -1)")
+    parser.add_argument(
+        "--subset", type=int, default=None, metavar="N",
+        help="use the first N training and N // 6 test images",
+    )
+    parser.add_argument(
+        "--preset", nargs="+", choices=PRESETS, default=list(PRESETS),
+        help="presets to run (default: all)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=1, metavar="R",
+        help="runs per preset; medians are reported (default 1)",
+    )
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    if args.subset is not None and args.subset < 6:
+        parser.error("--subset must be >= 6")
+
+    info = machine_info()
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    results = {}
+    context = get_context("spawn")
+    for name in args.preset:
+        runs = []
+        for k in range(args.repeats):
+            label = f"{name} {k + 1}/{args.repeats}"
+            _say(f"[{label}] starting in a fresh process")
+            # One process per run: fresh caches and a peak RSS of its own.
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+                run = pool.submit(
+                    _run_in_child, name, args.data_dir, args.subset, args.n_jobs, label
+                ).result()
+            if "error" in run:
+                _say(run["error"])
+                raise SystemExit(f"preset {name!r} failed")
+            _say(
+                f"[{label}] accuracy {100 * run['accuracy']:.2f}%, "
+                f"total {run['times_s']['total']:.1f} s"
+            )
+            runs.append(run)
+        results[name] = {
+            "timestamp": stamp,
+            "machine": info,
+            "args": {k: v for k, v in vars(args).items() if k != "preset"},
+            "config": runs[0]["config"],
+            "median": _median_run(runs),
+            "runs": [{k: v for k, v in r.items() if k != "config"} for r in runs],
+        }
+
+    n_train = results[args.preset[0]]["runs"][0]["n_train"]
+    n_test = results[args.preset[0]]["runs"][0]["n_test"]
+    print(f"\nMNIST: {n_train} training / {n_test} test images; n_jobs={args.n_jobs}; "
+          f"medians of {args.repeats} run(s); times in seconds\n")
+    print(markdown_table(HEADER, [_row(n, e) for n, e in results.items()]))
+    print()
+    for name, entry in results.items():
+        print(f"- {name}: {entry['config']['note']}")
+    print(f"\n{machine_line(info)}")
+
+    filename = "mnist_subset.json" if args.subset else "mnist.json"
+    path = Path(__file__).resolve().parent / "results" / filename
+    saved = {}
+    if path.exists():
+        import json
+
+        try:
+            saved = json.loads(path.read_text()).get("presets", {})
+        except (ValueError, AttributeError):
+            saved = {}
+    saved.update(results)
+    out = save_json({"benchmark": "mnist", "presets": saved}, filename)
+    print(f"Saved {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
