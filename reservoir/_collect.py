@@ -12,20 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
 
+from ._blas import single_threaded_blas
 from ._kernels import csr_matmul_add, leaky_spike_update
 
 SUMMARIES = ("final", "mean", "spike_rate")
 CHUNK_ROWS = 256
-_BLAS = []  # the ThreadpoolController, made on first use: scanning libraries is slow
-
-
-def _single_threaded_blas():
-    """Context that holds BLAS to one thread and restores it on exit."""
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 class ReservoirOperator:
@@ -146,7 +138,7 @@ def collect_states(
 
     starts = range(0, n_samples, CHUNK_ROWS)
     total_spikes = 0.0
-    with _single_threaded_blas():
+    with single_threaded_blas():
         if n_jobs == 1 or n_samples <= CHUNK_ROWS:
             results = map(work, starts)
             total_spikes = _drain(results, progress)

@@ -10,6 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence, eigs
 
+from ._blas import single_threaded_blas
+
 INPUT_WEIGHTS = ("gaussian", "receptive_field")
 
 # Exact dense eigenvalues are cheap below this size; ARPACK above it.
@@ -121,7 +123,8 @@ def cached_spectral_radius(key, matrix):
     if key is not None and key in _RADIUS_CACHE:
         _RADIUS_CACHE.move_to_end(key)
         return _RADIUS_CACHE[key]
-    radius = spectral_radius(matrix)
+    with single_threaded_blas():
+        radius = spectral_radius(matrix)
     if key is not None:
         _RADIUS_CACHE[key] = radius
         if len(_RADIUS_CACHE) > _RADIUS_CACHE_SIZE:

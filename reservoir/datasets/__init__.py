@@ -7,6 +7,11 @@ variables).
 """
 
 from ._digits import load_digits_sequences
-from ._mnist import get_data_home, load_mnist
+from ._mnist import DatasetIntegrityError, get_data_home, load_mnist
 
-__all__ = ["get_data_home", "load_digits_sequences", "load_mnist"]
+__all__ = [
+    "DatasetIntegrityError",
+    "get_data_home",
+    "load_digits_sequences",
+    "load_mnist",
+]
