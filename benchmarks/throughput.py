@@ -68,7 +68,6 @@ import gc
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -81,17 +80,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Measure the package beside this script, installed or not.
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np
-import scipy
 import scipy.sparse as sp
-import sklearn
+from _common import RESULTS_DIR, machine_info, machine_line, markdown_table, save_json
 from threadpoolctl import ThreadpoolController
 
 import reservoir
 from reservoir import SNLNNTransformer
 
-RESULTS = ROOT / "benchmarks" / "results"
 PARTS = ("collect", "matmul", "numpy", "reservoirpy", "coldstart", "memory", "readout")
 SHAPES = {"single": (1, 784), "rows": (28, 28)}
 LEAK_RATE = 0.3
@@ -108,44 +106,14 @@ _BLAS = ThreadpoolController()
 
 
 def _machine():
-    """A one-line description of the machine and the libraries."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
-    except (OSError, StopIteration):
-        pass
-    import numba
-
-    blas = [
-        f"{lib['internal_api']} {lib.get('version')} "
-        f"({lib.get('architecture')}, {lib.get('threading_layer')}, "
-        f"{lib.get('num_threads')} threads)"
-        for lib in _BLAS.info()
-        if lib["user_api"] == "blas"
-    ]
-    env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "NUMBA_"))}
-    info = {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "sklearn": sklearn.__version__,
-        "numba": numba.__version__,
-        "reservoir": reservoir.__version__,
-        "blas": blas,
-        "env": env,
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "git": _git_state(),
-    }
-    line = (
-        f"{cpu}, {info['cores']} cores | Python {info['python']}, numpy {np.__version__}, "
-        f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, "
-        f"numba {numba.__version__} | BLAS: {'; '.join(blas) or 'none found'} | "
-        + " ".join(f"{k}={v}" for k, v in sorted(env.items()))
-        + f" | load average {info['load_average']} | {info['git']}"
+    """The machine description of ``_common``, plus what this benchmark depends on."""
+    info = machine_info()
+    info["reservoir"] = reservoir.__version__
+    info["env"].update(
+        {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "NUMBA_"))}
     )
+    info["git"] = _git_state()
+    line = machine_line(info) + f"; {info['git']}"
     return info, line
 
 
@@ -190,6 +158,7 @@ class _Timer:
         self.keep_output = keep_output
         self.calls = 1
         self.times = []
+        self.cpu_per_wall = []
         self.output = None
 
     def run(self, calls):
@@ -199,10 +168,14 @@ class _Timer:
             return self._run(calls)
 
     def _run(self, calls):
+        cpu = time.process_time()
         start = time.perf_counter()
         for _ in range(calls):
             out = self.fn()
         elapsed = (time.perf_counter() - start) / calls
+        # CPU seconds of all our threads per wall second: below the thread
+        # count, another process took the cores (or we waited on something).
+        self.cpu_per_wall.append((time.process_time() - cpu) / calls / elapsed)
         if self.keep_output:
             self.output = out
         return elapsed
@@ -217,37 +190,28 @@ def _interleaved(timers, repeats, min_time):
     for timer in timers:
         warm = timer.run(1)
         timer.calls = max(1, math.ceil(min_time / max(warm, 1e-6)))
+    for timer in timers:
+        timer.cpu_per_wall.clear()
     for _ in range(repeats):
         for timer in timers:
             timer.times.append(timer.run(timer.calls))
 
 
-def _rss():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise OSError("no VmRSS")
-
-
-# Peak-RSS helpers for child processes: Linux resets the high-water mark
-# (VmHWM) when "5" is written to /proc/self/clear_refs.
+# Child processes measure their own peak RSS with _common's helpers.
 _CHILD_RSS = textwrap.dedent(
     """
     import gc, json, sys, time
-    def _status(key):
+    from _common import peak_rss_bytes, reset_peak_rss
+    def rss():
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith(key):
+                if line.startswith("VmRSS:"):
                     return int(line.split()[1]) * 1024
-    def rss():
-        return _status("VmRSS:")
     def reset_peak():
         gc.collect()
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    def peak():
-        return _status("VmHWM:")
+        if not reset_peak_rss():
+            raise SystemExit("cannot reset the peak RSS mark here")
+    peak = peak_rss_bytes
     """
 )
 
@@ -256,7 +220,7 @@ def _child(code, *args, env=None):
     """Run ``code`` in a fresh Python; return the JSON it prints last."""
     child_env = dict(os.environ if env is None else env)
     child_env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT)] + [p for p in child_env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        [str(ROOT), str(ROOT / "benchmarks")] + [p for p in child_env.get("PYTHONPATH", "").split(os.pathsep) if p]
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, *map(str, args)],
@@ -286,9 +250,7 @@ def _fmt(value, digits=3):
 
 
 def _table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return markdown_table(header, [[_fmt(v) for v in row] for row in rows])
 
 
 # ---------------------------------------------------- the numpy references
@@ -549,7 +511,8 @@ class _Case:
 
 def _timing(timer, run_id, n_sequences=None, **extra):
     part = {"run": run_id, **extra, "calls_per_timing": timer.calls,
-            "times_s": timer.times, "median_s": timer.median}
+            "times_s": timer.times, "median_s": timer.median,
+            "cpu_per_wall": statistics.median(timer.cpu_per_wall)}
     if n_sequences is not None:
         part["n_sequences"] = n_sequences
         part["seq_per_s"] = n_sequences / timer.median
@@ -768,7 +731,8 @@ def report(results):
         rows.append([
             c["shape"], c["units"], c["dtype"], "dense" if c["density"] == 1 else
             f"{c['density']:g}", c["threads"],
-            col and col["seq_per_s"], col and col["gflops"], mm and mm["gflops"],
+            col and col["seq_per_s"], col and col["gflops"],
+            col and col.get("cpu_per_wall"), mm and mm["gflops"],
             _ratio(col, mm, "gflops", "gflops") and 100 * _ratio(col, mm, "gflops", "gflops"),
             ref and ref["seq_per_s"], _ratio(col, ref, "seq_per_s", "seq_per_s"),
             rpy and rpy.get("seq_per_s"), _ratio(col, rpy, "seq_per_s", "seq_per_s"),
@@ -777,7 +741,7 @@ def report(results):
         ])
     if rows:
         lines.append(_table(
-            ["shape", "units", "dtype", "W", "threads", "seq/s", "GFLOP/s",
+            ["shape", "units", "dtype", "W", "threads", "seq/s", "GFLOP/s", "CPU/wall",
              "matmul GFLOP/s", "% of matmul", "numpy seq/s", "x numpy", "ReservoirPy seq/s",
              "x ReservoirPy", "x 1 thread", "same bits as 1 thread"],
             rows,
@@ -786,8 +750,9 @@ def report(results):
             "\nshape single = 1 step x 784 inputs, rows = 28 steps x 28 inputs. GFLOP/s "
             "counts the reservoir update only (nnz for sparse W). matmul = numpy/BLAS on "
             "the same products in batches of 2048 at the same thread count (sparse: "
-            "scipy's single-threaded CSR product for W). ReservoirPy: workers = threads, "
-            "no spikes, all states returned."
+            "scipy's single-threaded CSR product for W). CPU/wall = CPU seconds of the "
+            "process per second of SNLNN's timing (below the thread count: the cores were "
+            "shared). ReservoirPy: workers = threads, no spikes, all states returned."
         )
     cold = results.get("coldstart")
     if cold:
@@ -931,7 +896,9 @@ def main(argv=None):
     parser.add_argument("--sklearn-max-features", type=int, default=10000)
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes for a CI smoke run (< 60 s)")
-    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--output", default=None,
+                        help="JSON file name in benchmarks/results/ (default "
+                        "throughput.json, with --quick throughput-quick.json)")
     parser.add_argument("--report", action="store_true",
                         help="print the tables from the saved JSON; measure nothing")
     args = parser.parse_args(argv)
@@ -943,8 +910,8 @@ def main(argv=None):
         args.max_sequences, args.rpy_max_units = 1024, 100
         args.memory_samples, args.memory_units = 3000, 100
         args.readout_features, args.readout_samples = [100, 300], 3000
-    output = args.output or RESULTS / ("throughput-quick.json" if args.quick
-                                       else "throughput.json")
+    output = RESULTS_DIR / (args.output or ("throughput-quick.json" if args.quick
+                                            else "throughput.json"))
     results = json.loads(output.read_text()) if output.exists() else {}
     if args.report:
         print(report(results))
@@ -964,8 +931,7 @@ def main(argv=None):
         run_memory(args, run_id, results)
     if "readout" in parts:
         run_readout(args, run_id, results)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=1) + "\n")
+    save_json(results, output.name)
     print(f"\n{report(results)}\n\nsaved to {output} ({time.perf_counter() - t0:.0f} s)")
 
 
