@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._blas import single_threaded_blas
-from ._kernels import csr_matmul_add, leaky_spike_update
+from ._kernels import csr_matmul_add, leaky_spike_update, transpose_scaled
 
 SUMMARIES = ("final", "mean", "spike_rate")
 CHUNK_ROWS = 256
@@ -131,8 +131,10 @@ def collect_states(
         )
         blocks = {"final": final, "mean": state_sum, "spike_rate": spikes}
         for k, name in enumerate(summaries):
-            dest = out[start:stop, k * n_units_out : k * n_units_out + n]
-            np.multiply(blocks[name].T, 1 if name == "final" else inv_steps, out=dest)
+            scale = dtype.type(1) if name == "final" else inv_steps
+            transpose_scaled(
+                blocks[name], scale, out[start:stop, k * n_units_out : k * n_units_out + n]
+            )
         mean_abs[start:stop] = abs_sum * (inv_steps / dtype.type(max(n, 1)))
         return float(spikes.sum()), stop - start
 

@@ -49,3 +49,21 @@ def csr_matmul_add(indptr, indices, data, dense, out):
             w = data[p]
             for b in range(n_batch):
                 out[i, b] += w * dense[k, b]
+
+
+@njit(cache=True, nogil=True)
+def transpose_scaled(src, scale, dst):
+    """``dst[:] = scale * src.T``, tiled so both sides stay in cache.
+
+    Writes the (n_units, B) summaries into rows of the (B, n_features) output;
+    numpy's strided transpose ran at a quarter of this speed.
+    """
+    n_rows, n_cols = src.shape
+    tile = 32
+    for i0 in range(0, n_rows, tile):
+        i1 = min(i0 + tile, n_rows)
+        for j0 in range(0, n_cols, tile):
+            j1 = min(j0 + tile, n_cols)
+            for j in range(j0, j1):
+                for i in range(i0, i1):
+                    dst[j, i] = src[i, j] * scale

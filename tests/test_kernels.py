@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from reservoir._collect import CHUNK_ROWS, ReservoirOperator, collect_states
-from reservoir._kernels import csr_matmul_add, leaky_spike_update
+from reservoir._kernels import csr_matmul_add, leaky_spike_update, transpose_scaled
 
 from . import reference
 
@@ -113,3 +113,13 @@ def test_collect_states_summary_order_and_subset():
     full, _, _ = collect_states(operator, x, summaries=SUMMARIES, **kwargs)
     picked, _, _ = collect_states(operator, x, summaries=("spike_rate", "final"), **kwargs)
     np.testing.assert_array_equal(picked, np.hstack([full[:, 8:], full[:, :4]]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 70), (33, 5), (64, 64)])
+def test_transpose_scaled_writes_into_a_strided_block(dtype, shape):
+    src = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    out = np.full((shape[1], shape[0] + 5), 7.0, dtype)
+    transpose_scaled(src, dtype(0.5), out[:, 2 : 2 + shape[0]])
+    np.testing.assert_array_equal(out[:, 2 : 2 + shape[0]], src.T * dtype(0.5))
+    assert np.all(out[:, :2] == 7) and np.all(out[:, 2 + shape[0] :] == 7)
