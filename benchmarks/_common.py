@@ -21,21 +21,28 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 class Timer:
-    """Context manager that measures wall time with ``time.perf_counter``.
+    """Context manager that measures wall time and this process's CPU time.
+
+    ``seconds`` is wall time (``time.perf_counter``), ``cpu_seconds`` the CPU
+    time of all threads of the process (``time.process_time``). On a shared
+    machine their ratio exposes contention: a phase that keeps 2 threads busy
+    has ``cpu_seconds / seconds`` near 2 unless other work steals the cores.
 
     >>> with Timer() as t:
     ...     pass
-    >>> t.seconds >= 0
+    >>> t.seconds >= 0 and t.cpu_seconds >= 0
     True
     """
 
     def __enter__(self):
+        self.seconds = self.cpu_seconds = None
+        self._cpu = time.process_time()
         self._start = time.perf_counter()
-        self.seconds = None
         return self
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self._start
+        self.cpu_seconds = time.process_time() - self._cpu
         return False
 
 
@@ -164,7 +171,8 @@ def machine_line(info):
     return (
         f"Machine: {info['cpu']}, {info['cores']} cores, "
         f"{info.get('memory_gib', '?')} GiB; Python {info['python']}, "
-        f"numpy {info['numpy']}, scipy {info['scipy']}, scikit-learn {info['sklearn']}, "
+        f"numpy {info['numpy']}, scipy {info['scipy']}, "
+        f"scikit-learn {info['sklearn']}, "
         f"numba {info['numba']}; BLAS: {blas}{env}{load}"
     )
 
@@ -176,7 +184,11 @@ def markdown_table(header, rows):
     ]
 
     def line(cells):
-        return "| " + " | ".join(f"{c!s:<{w}}" for c, w in zip(cells, widths)) + " |"
+        return (
+            "| "
+            + " | ".join(f"{c!s:<{w}}" for c, w in zip(cells, widths, strict=True))
+            + " |"
+        )
 
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(header), sep, *(line(r) for r in rows)])
