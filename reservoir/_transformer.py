@@ -431,7 +431,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
 
     def _collect(self, sequences, label, out=None, operator=None):
         progress = Progress(
-            len(sequences), f"{type(self).__name__} {label}", enabled=bool(self.verbose)
+            len(sequences),
+            f"{type(self).__name__}({self.reservoir_size_} units) {label}",
+            enabled=bool(self.verbose),
         )
         return collect_states(
             operator or self._operator(sequences.dtype),

@@ -1,6 +1,7 @@
 """SNLNNTransformer: semantics, growth, reproducibility, input errors."""
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -292,7 +293,7 @@ def test_float32_transform_makes_no_float64_copy():
 def test_verbose_shows_progress(digits, capsys):
     SNLNNTransformer(n_steps=8, verbose=1, random_state=0).fit_transform(digits[0])
     err = capsys.readouterr().err
-    assert "SNLNNTransformer fit" in err and "1797/1797" in err
+    assert re.search(r"SNLNNTransformer\(1\d0 units\) fit", err) and "1797/1797" in err
     SNLNNTransformer(n_steps=8, random_state=0).fit_transform(digits[0])
     assert capsys.readouterr().err == ""
 
