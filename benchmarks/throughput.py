@@ -152,10 +152,11 @@ def _flops_per_sequence(n_steps, n_inputs, n_units, n_recurrent):
 class _Timer:
     """One method of one case: a callable, its BLAS threads and its timings."""
 
-    def __init__(self, fn, blas_threads=None, keep_output=False):
+    def __init__(self, fn, blas_threads=None, keep_output=False, scratch_bytes=0):
         self.fn = fn
         self.blas_threads = blas_threads
         self.keep_output = keep_output
+        self.scratch_bytes = scratch_bytes
         self.calls = 1
         self.times = []
         self.cpu_per_wall = []
@@ -164,7 +165,7 @@ class _Timer:
 
     def run(self, calls):
         self.output = None
-        _prefault(self.output_bytes)
+        _prefault(self.output_bytes + self.scratch_bytes)
         if self.blas_threads is None:
             return self._run(calls)
         with _BLAS.limit(limits=self.blas_threads, user_api="blas"):
@@ -200,12 +201,13 @@ def _nbytes(out):
 
 
 def _prefault(nbytes):
-    """Write (then free) a buffer as large as the output the next call makes.
+    """Write (then free) as much memory as the next call will allocate.
 
     In a VM whose free memory goes back to the host a few seconds after it is
     freed (virtio-balloon free page reporting, as on the machine these figures
     were first taken on), the first write to such memory runs at ~1 GB/s
-    instead of ~20 GB/s, which made a 240 MB output cost up to 0.5 s more
+    instead of ~20 GB/s: a 240 MB output cost up to 0.5 s more, and the ~500 MB
+    of weight copies a 5000-unit transform makes 1 s instead of 50 ms,
     depending on what ran before. Every method gets the same treatment; a
     process that keeps running (or bare metal) does not pay that cost.
     """
@@ -454,11 +456,15 @@ class _Case:
             self.n_steps, self.n_inputs, self.w_in, self.bias, self.w_rec, self.dtype,
             self.batch,
         )
+        # Weight copies a call may make: float64 [b | W_in | W], a scaled W, a cast.
+        units = self.record["units"]
+        scratch = 3 * units * (1 + self.n_inputs + units) * 8
         timers = {}
         for threads in args.threads:
             if "collect" in parts:
                 timers["collect", threads] = _Timer(
-                    partial(_transform, self.est, x, threads), keep_output=True
+                    partial(_transform, self.est, x, threads), keep_output=True,
+                    scratch_bytes=scratch,
                 )
             if "matmul" in parts:
                 timers["matmul", threads] = _Timer(products, blas_threads=threads)
@@ -467,6 +473,7 @@ class _Case:
                     partial(numpy_reservoir, x3, self.w_in, self.bias, self.w_rec,
                             LEAK_RATE, SPIKE_THRESHOLD),
                     blas_threads=threads, keep_output=threads == args.threads[0],
+                    scratch_bytes=scratch,
                 )
         if rpy_node is not None and self.record["units"] <= args.rpy_max_units:
             timers.update(self._rpy_timers(rpy_node, x3, args))
