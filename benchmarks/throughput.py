@@ -98,6 +98,8 @@ NUMPY_BATCH = 2048
 SPARSE_DENSITY = 0.1
 # Threshold of the memory target: peak RSS of transform minus RSS before it.
 MEMORY_SLACK = 256 * 2**20
+# Cores used by other processes during a timing above which it is flagged.
+SHARED_CORES = 0.2
 
 _BLAS = ThreadpoolController()
 
@@ -160,6 +162,7 @@ class _Timer:
         self.calls = 1
         self.times = []
         self.cpu_per_wall = []
+        self.others_cores = []
         self.output = None
         self.output_bytes = 0
 
@@ -173,15 +176,20 @@ class _Timer:
 
     def _run(self, calls):
         out = None
+        busy = _machine_busy_seconds()
         cpu = time.process_time()
         start = time.perf_counter()
         for _ in range(calls):
             out = None  # free the last output first, so that its memory is reused
             out = self.fn()
-        elapsed = (time.perf_counter() - start) / calls
-        # CPU seconds of all our threads per wall second: below the thread
-        # count, another process took the cores (or we waited on something).
-        self.cpu_per_wall.append((time.process_time() - cpu) / calls / elapsed)
+        wall = time.perf_counter() - start
+        elapsed = wall / calls
+        ours = time.process_time() - cpu
+        # CPU seconds of all our threads per wall second, and the cores that
+        # other processes (or the hypervisor, as steal time) used meanwhile.
+        self.cpu_per_wall.append(ours / wall)
+        if busy is not None:
+            self.others_cores.append(max(0.0, (_machine_busy_seconds() - busy - ours) / wall))
         self.output_bytes = _nbytes(out)
         if self.keep_output:
             self.output = out
@@ -190,6 +198,17 @@ class _Timer:
     @property
     def median(self):
         return statistics.median(self.times)
+
+
+def _machine_busy_seconds():
+    """CPU seconds all processes have used (steal time included), or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:9]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields)
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def _nbytes(out):
@@ -222,6 +241,7 @@ def _interleaved(timers, repeats, min_time):
         timer.calls = max(1, math.ceil(min_time / max(warm, 1e-6)))
     for timer in timers:
         timer.cpu_per_wall.clear()
+        timer.others_cores.clear()
     for _ in range(repeats):
         for timer in timers:
             timer.times.append(timer.run(timer.calls))
@@ -548,6 +568,8 @@ def _timing(timer, run_id, n_sequences=None, **extra):
     part = {"run": run_id, **extra, "calls_per_timing": timer.calls,
             "times_s": timer.times, "median_s": timer.median,
             "cpu_per_wall": statistics.median(timer.cpu_per_wall)}
+    if timer.others_cores:
+        part["other_processes_cores"] = max(timer.others_cores)
     if n_sequences is not None:
         part["n_sequences"] = n_sequences
         part["seq_per_s"] = n_sequences / timer.median
@@ -736,6 +758,15 @@ def run_readout(args, run_id, results):
 # ----------------------------------------------------------------- report
 
 
+def _cpu_cell(part):
+    """SNLNN's CPU/wall, flagged when other processes used a core meanwhile."""
+    if not part or "cpu_per_wall" not in part:
+        return None
+    others = part.get("other_processes_cores", 0.0)
+    flag = f" (others {others:.1f})" if others > SHARED_CORES else ""
+    return f"{part['cpu_per_wall']:.2f}{flag}"
+
+
 def _same_run(*parts):
     return all(p is not None and "run" in p and "skipped" not in p for p in parts) and (
         len({p["run"] for p in parts}) == 1
@@ -767,7 +798,7 @@ def report(results):
             c["shape"], c["units"], c["dtype"], "dense" if c["density"] == 1 else
             f"{c['density']:g}", c["threads"],
             col and col["seq_per_s"], col and col["gflops"],
-            col and col.get("cpu_per_wall"), mm and mm["gflops"],
+            _cpu_cell(col), mm and mm["gflops"],
             _ratio(col, mm, "gflops", "gflops") and 100 * _ratio(col, mm, "gflops", "gflops"),
             ref and ref["seq_per_s"], _ratio(col, ref, "seq_per_s", "seq_per_s"),
             rpy and rpy.get("seq_per_s"), _ratio(col, rpy, "seq_per_s", "seq_per_s"),
@@ -786,8 +817,8 @@ def report(results):
             "counts the reservoir update only (nnz for sparse W). matmul = numpy/BLAS on "
             "the same products in batches of 2048 at the same thread count (sparse: "
             "scipy's single-threaded CSR product for W). CPU/wall = CPU seconds of the "
-            "process per second of SNLNN's timing (below the thread count: the cores were "
-            "shared). ReservoirPy: workers = threads, no spikes, all states returned."
+            "process per second of SNLNN's timing; '(others x)' when other processes used "
+            "x cores during one of its timings (re-run those). ReservoirPy: workers = threads, no spikes, all states returned."
         )
     cold = results.get("coldstart")
     if cold:
