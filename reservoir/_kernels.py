@@ -35,6 +35,39 @@ def leaky_spike_update(
 
 
 @njit(cache=True, nogil=True)
+def first_step(activation, leak_rate, spike_threshold, out, state_cols, spike_col, abs_sum):
+    """The whole trajectory of one-step sequences, written into output rows.
+
+    From the zero state one step is ``s = a tanh(pre)`` followed by the spike
+    reset, so ``activation`` (B, n) is overwritten with ``s``, which is copied
+    to the columns ``state_cols[k] + j`` of ``out`` (the final and the mean
+    state are the same thing); spikes go to ``spike_col + j`` unless
+    ``spike_col < 0``. ``abs_sum[b] += sum_j |s_j|``. Returns the spike count.
+    """
+    n_batch, n_units = activation.shape
+    total = 0
+    for b in range(n_batch):
+        row = activation[b]
+        acc = 0.0
+        fired_in_row = 0
+        for j in range(n_units):
+            s = leak_rate * row[j]
+            fired = s > spike_threshold
+            if fired:
+                s -= spike_threshold
+            if spike_col >= 0:
+                out[b, spike_col + j] = 1.0 if fired else 0.0
+            row[j] = s
+            acc += abs(s)
+            fired_in_row += fired
+        abs_sum[b] += acc
+        total += fired_in_row
+        for col in state_cols:
+            out[b, col : col + n_units] = row
+    return total
+
+
+@njit(cache=True, nogil=True)
 def csr_matmul_add(indptr, indices, data, dense, out):
     """``out += A @ dense`` for a CSR matrix ``A`` and a C-ordered ``dense``.
 

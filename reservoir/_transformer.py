@@ -135,7 +135,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     recurrent_weights_ : ndarray or CSR matrix of shape (max_reservoir_dim_,) * 2
         Unscaled recurrent draw; see :meth:`active_recurrent_weights`.
     recurrent_scale_ : float
-        Factor that gives the active block ``spectral_radius``.
+        Factor that gives the active block ``spectral_radius``; NaN when
+        ``n_steps_ == 1``, since one step never uses ``W`` and its eigen-solve
+        is skipped (:meth:`active_recurrent_weights` still scales it).
 
     Examples
     --------
@@ -331,7 +333,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         block = active_block(self.recurrent_weights_, self.reservoir_size_)
-        return block * self.recurrent_scale_
+        scale = self.recurrent_scale_
+        return block * (self._recurrent_scale() if np.isnan(scale) else scale)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -413,20 +416,25 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
 
     def _activate(self, n_active):
         """Make the first ``n_active`` neurons active, rescaling ``W``."""
+        self.reservoir_size_ = n_active
+        # One step never uses W: its eigen-solve (seconds at thousands of
+        # neurons) waits until active_recurrent_weights() asks for it.
+        self.recurrent_scale_ = self._recurrent_scale() if self.n_steps_ > 1 else np.nan
+
+    def _recurrent_scale(self):
+        n_active = self.reservoir_size_
         block = active_block(self.recurrent_weights_, n_active)
         key = (self._seed, self.max_reservoir_dim_, self.density, n_active)
         radius = cached_spectral_radius(key, block)
         # A nilpotent block (possible when very sparse) cannot be rescaled.
-        self.recurrent_scale_ = self.spectral_radius / radius if radius > 0 else 0.0
-        self.reservoir_size_ = n_active
+        return self.spectral_radius / radius if radius > 0 else 0.0
 
     def _operator(self, dtype):
         n = self.reservoir_size_
+        # One-step sequences never use W: skip its copy.
+        w_rec = active_block(self.recurrent_weights_, n) if self.n_steps_ > 1 else None
         return ReservoirOperator(
-            self.input_weights_[:n],
-            self.bias_[:n],
-            self.active_recurrent_weights(),
-            dtype,
+            self.input_weights_[:n], self.bias_[:n], w_rec, dtype, self.recurrent_scale_
         )
 
     def _collect(self, sequences, label, out=None, operator=None):

@@ -104,15 +104,50 @@ def test_collect_states_matches_reference(
     )
 
 
-def test_collect_states_summary_order_and_subset():
+@pytest.mark.parametrize("n_steps", [5, 1])
+def test_collect_states_summary_order_and_subset(n_steps):
     rng = np.random.default_rng(3)
     w_in, bias, w_rec = random_reservoir(rng, 4, 2)
-    x = rng.uniform(-1, 1, (6, 5, 2))
+    x = rng.uniform(-1, 1, (6, n_steps, 2))
     operator = ReservoirOperator(w_in, bias, w_rec, np.float64)
-    kwargs = dict(leak_rate=0.5, spike_threshold=0.2, n_units_out=4)
-    full, _, _ = collect_states(operator, x, summaries=SUMMARIES, **kwargs)
-    picked, _, _ = collect_states(operator, x, summaries=("spike_rate", "final"), **kwargs)
-    np.testing.assert_array_equal(picked, np.hstack([full[:, 8:], full[:, :4]]))
+    kwargs = dict(leak_rate=0.9, spike_threshold=0.2, n_units_out=4)
+    full, _, spikes = collect_states(operator, x, summaries=SUMMARIES, **kwargs)
+    assert spikes > 0
+    for picked in [("spike_rate", "final"), ("mean",), ("spike_rate",)]:
+        columns = [full[:, 4 * SUMMARIES.index(name) :][:, :4] for name in picked]
+        got, _, _ = collect_states(operator, x, summaries=picked, **kwargs)
+        np.testing.assert_array_equal(got, np.hstack(columns))
+
+
+def test_one_step_operator_needs_no_recurrent_weights():
+    rng = np.random.default_rng(4)
+    w_in, bias, w_rec = random_reservoir(rng, 7, 3)
+    x = rng.uniform(-1, 1, (CHUNK_ROWS + 5, 1, 3))
+    kwargs = dict(leak_rate=0.8, spike_threshold=0.3, summaries=SUMMARIES, n_units_out=9)
+    with_w = collect_states(ReservoirOperator(w_in, bias, w_rec, np.float64), x, **kwargs)
+    without = collect_states(
+        ReservoirOperator(w_in, bias, None, np.float64), x, n_jobs=2, **kwargs
+    )
+    for a, b in zip(with_w, without):
+        np.testing.assert_array_equal(a, b)
+    expected = reference.collect_states(x, w_in, bias, w_rec, 0.8, 0.3, SUMMARIES, 9)
+    np.testing.assert_allclose(without[0], expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.37])
+@pytest.mark.parametrize("density", [1.0, 0.3])
+def test_operator_scales_recurrent_weights_as_it_copies(scale, density):
+    rng = np.random.default_rng(5)
+    w_in, bias, w_rec = random_reservoir(rng, 6, 2, density)
+    x = rng.uniform(-1, 1, (4, 5, 2))
+    kwargs = dict(leak_rate=0.5, spike_threshold=0.3, summaries=SUMMARIES, n_units_out=6)
+    recurrent = sp.csr_matrix(w_rec) if density < 1 else w_rec
+    got, _, _ = collect_states(
+        ReservoirOperator(w_in, bias, recurrent, np.float32, scale), x.astype(np.float32),
+        **kwargs,
+    )
+    expected = reference.collect_states(x, w_in, bias, w_rec * scale, 0.5, 0.3, SUMMARIES, 6)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=TOL[np.float32])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -202,22 +202,40 @@ def test_fit_transform_equals_fit_then_transform_after_growth(digits):
     np.testing.assert_array_equal(features, snlnn.transform(X))
 
 
-def test_changing_radius_or_leak_reuses_the_eigen_solve(digits, monkeypatch):
+@pytest.fixture
+def eigen_solves(monkeypatch):
+    """Count the eigen-solves, with the memo emptied first."""
     calls = []
     solve = reservoir._weights.spectral_radius
     monkeypatch.setattr(
         reservoir._weights, "spectral_radius", lambda m: calls.append(1) or solve(m)
     )
     reservoir._weights._RADIUS_CACHE.clear()
+    return calls
+
+
+def test_changing_radius_or_leak_reuses_the_eigen_solve(digits, eigen_solves):
     X = digits[0][:100]
     for radius, leak in [(0.9, 0.3), (0.5, 0.3), (0.5, 0.8)]:
         SNLNNTransformer(
             reservoir_dim=50, max_reservoir_dim=50, spectral_radius=radius,
-            leak_rate=leak, random_state=0,
+            leak_rate=leak, n_steps=8, random_state=0,
         ).fit(X)
-    assert len(calls) == 1
-    SNLNNTransformer(reservoir_dim=50, max_reservoir_dim=50, random_state=1).fit(X)
-    assert len(calls) == 2
+    assert len(eigen_solves) == 1
+    SNLNNTransformer(
+        reservoir_dim=50, max_reservoir_dim=50, n_steps=8, random_state=1
+    ).fit(X)
+    assert len(eigen_solves) == 2
+
+
+def test_one_step_skips_the_eigen_solve_until_asked(digits, eigen_solves):
+    snlnn = SNLNNTransformer(reservoir_dim=40, spectral_radius=0.7, random_state=0)
+    snlnn.fit_transform(digits[0][:300])
+    assert snlnn.n_steps_ == 1 and np.isnan(snlnn.recurrent_scale_)
+    assert len(eigen_solves) == 0
+    radius = np.max(np.abs(np.linalg.eigvals(snlnn.active_recurrent_weights())))
+    assert radius == pytest.approx(0.7, rel=1e-6)
+    assert len(eigen_solves) == 1
 
 
 # ------------------------------------------------------ reproducibility etc.
