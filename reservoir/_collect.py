@@ -8,6 +8,7 @@ over the cores and every chunk is computed identically for any ``n_jobs``.
 Memory is ``O(n_jobs * CHUNK_ROWS * n_units)`` plus the output.
 """
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -161,9 +162,15 @@ def collect_states(
         summaries.index("spike_rate") * n_units_out if "spike_rate" in summaries else -1
     )
 
+    # Per-thread scratch: a fresh block per chunk cost 15% in page faults.
+    local = threading.local()
+
     def work_one_step(start):
         stop = min(start + CHUNK_ROWS, n_samples)
-        activation = x[start:stop, 0] @ operator.input_t
+        if not hasattr(local, "block"):
+            local.block = np.empty((CHUNK_ROWS, n), dtype=dtype)
+        activation = local.block[: stop - start]
+        np.matmul(x[start:stop, 0], operator.input_t, out=activation)
         activation += operator.bias
         np.tanh(activation, out=activation)
         mean_abs[start:stop] = 0.0
