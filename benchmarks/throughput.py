@@ -378,15 +378,6 @@ def _matmul_products(n_steps, n_inputs, w_in, bias, w_rec, dtype, batch):
 # ---------------------------------------------------------------- collect
 
 
-def _reservoirpy():
-    try:
-        import reservoirpy
-        from reservoirpy.nodes import Reservoir
-    except ImportError as exc:
-        return None, f"ReservoirPy not installed ({exc}); pip install reservoirpy==0.4.2"
-    return Reservoir, reservoirpy.__version__
-
-
 def run_collect(args, parts, run_id, store):
     """Time every case of the grid; merge the records into ``store``."""
     pool, source = _mnist_like(args.max_sequences)
@@ -919,8 +910,12 @@ def _targets(results):
             r := _ratio(c.get("collect"), one.get("collect"), "seq_per_s", "seq_per_s")
         ):
             speed.append((k, r))
-    verdict("1 -> 2 threads speedup >= 1.7x", speed, lambda v: v >= 1.7,
+    # The issue sets this target on the 500-unit 28 x 28 workload; the rest is shown.
+    verdict("1 -> 2 threads speedup >= 1.7x, 500 units 28x28",
+            [(k, v) for k, v in speed if k.startswith("rows/500/")], lambda v: v >= 1.7,
             lambda v: f"{v:.2f}x")
+    verdict("(no target) 1 -> 2 threads speedup >= 1.7x, every case", speed,
+            lambda v: v >= 1.7, lambda v: f"{v:.2f}x")
     same = [(k, c["collect"]["identical_to_1_thread"]) for k, c in cases.items()
             if "identical_to_1_thread" in c.get("collect", {})]
     verdict("output identical across thread counts", same, bool,

@@ -47,18 +47,19 @@ __all__ = [
 def _solve_spd(gram, rhs, alpha):
     """Solve ``(gram + alpha * I) W = rhs`` for symmetric positive semi-definite gram.
 
+    ``alpha`` is added to the diagonal of ``gram`` in place.
+
     Cholesky is about twice as cheap as LU and never forms an inverse. It fails
     only when the regularised matrix is not numerically positive definite, which
     with ``alpha > 0`` needs a badly scaled problem and with ``alpha == 0`` just
     needs collinear features or fewer samples than features; the minimum-norm
     least-squares solution is then the natural limit of ridge as alpha -> 0.
     """
-    a = gram.copy()
+    a = gram
     a.flat[:: a.shape[0] + 1] += alpha
     try:
-        factor = linalg.cho_factor(
-            a, lower=False, overwrite_a=False, check_finite=False
-        )
+        # Not in place: the fallback below needs ``a`` intact.
+        factor = linalg.cho_factor(a, lower=False, overwrite_a=False, check_finite=False)
         return linalg.cho_solve(factor, rhs, check_finite=False)
     except linalg.LinAlgError:
         warnings.warn(
@@ -70,6 +71,12 @@ def _solve_spd(gram, rhs, alpha):
             stacklevel=3,
         )
         return linalg.lstsq(a, rhs, check_finite=False)[0]
+
+
+def _add_outer(a, x, y, alpha):
+    """``a += alpha * outer(x, y)`` in place for a C-ordered float64 ``a``."""
+    # GER on the Fortran view a.T, which is updated by alpha * y x^T.
+    linalg.blas.dger(alpha, y, x, a=a.T, overwrite_a=1)
 
 
 class _ChunkedRidgeBase(BaseEstimator):
@@ -151,8 +158,9 @@ class _ChunkedRidgeBase(BaseEstimator):
                 x_part = X[start:stop]
             y_part = self._target_chunk(y[start:stop], dtype)
             y_part -= y_shift
-            # Products in X's dtype (SGEMM for float32), accumulated in float64: the
-            # rounding error of one chunk is bounded by its size, not by n_samples.
+            # Products in X's dtype (numpy turns x.T @ x into SSYRK for float32),
+            # accumulated in float64: the rounding error of one chunk is bounded
+            # by its size, not by n_samples.
             self._xtx += x_part.T @ x_part
             self._xty += x_part.T @ y_part
             x_sum += x_part.sum(axis=0, dtype=np.float64)
@@ -180,22 +188,21 @@ class _ChunkedRidgeBase(BaseEstimator):
         n = self.n_samples_seen_
         x_shift, y_shift = self._x_shift, self._y_shift
         x_sum, y_sum = self._x_sum, self._y_sum
+        # One working copy of the Gram, updated in place: at 10k features every
+        # (n_features, n_features) float64 temporary is another 800 MB.
+        gram = self._xtx.copy()
         if self.fit_intercept:
             # Centre the shifted statistics on the true means; the intercept then
             # absorbs the means and is left out of the penalty.
             x_offset = x_sum / n
-            gram = self._xtx - np.outer(x_sum, x_offset)
+            _add_outer(gram, x_sum, x_offset, -1.0)
             rhs = self._xty - np.outer(x_offset, y_sum)
             weights = _solve_spd(gram, rhs, self.alpha)
             intercept = (y_shift + y_sum / n) - (x_shift + x_offset) @ weights
         else:
             # Undo the shift to get the raw (uncentred) statistics.
-            gram = (
-                self._xtx
-                + np.outer(x_shift, x_sum)
-                + np.outer(x_sum, x_shift)
-                + n * np.outer(x_shift, x_shift)
-            )
+            _add_outer(gram, x_shift, x_sum, 1.0)
+            _add_outer(gram, x_sum + n * x_shift, x_shift, 1.0)
             rhs = (
                 self._xty
                 + np.outer(x_shift, y_sum)

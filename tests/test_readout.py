@@ -129,6 +129,25 @@ def test_ridge_zero_alpha_singular_warns_and_falls_back():
     assert_allclose(reg.predict(X), X @ np.linalg.pinv(X) @ y, rtol=1e-6)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_ridge_memory_order_does_not_matter(fit_intercept, dtype):
+    # GER updates a Fortran view of the C-ordered Gram: check both input layouts.
+    X, y = _regression_data(70, 6, 3)
+    X = X.astype(dtype)
+    c_order = RidgeReadout(fit_intercept=fit_intercept, chunk_size=20).fit(X, y)
+    f_order = RidgeReadout(fit_intercept=fit_intercept, chunk_size=20).fit(
+        np.asfortranarray(X), y
+    )
+    ref = Ridge(alpha=1.0, fit_intercept=fit_intercept, solver="cholesky").fit(
+        X.astype(np.float64), y
+    )
+    rtol = 1e-8 if dtype == np.float64 else 1e-4
+    assert_allclose(c_order.coef_, f_order.coef_, rtol=rtol)
+    assert_allclose(c_order.coef_, ref.coef_, rtol=rtol)
+    assert_allclose(c_order.intercept_, ref.intercept_, rtol=rtol, atol=1e-9)
+
+
 def test_ridge_partial_fit_equals_fit():
     X, y = _regression_data(101, 8, 2)
     full = RidgeReadout(alpha=0.3, chunk_size=16).fit(X, y)
