@@ -50,7 +50,7 @@ def test_leaky_spike_update_matches_reference(dtype, shape):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n_rows, n_batch", [(1, 1), (5, 3), (40, 17)])
+@pytest.mark.parametrize("n_rows, n_batch", [(1, 1), (5, 3), (40, 17), (90, 33)])
 def test_csr_matmul_add_matches_dense(dtype, n_rows, n_batch):
     rng = np.random.default_rng(1)
     dense_matrix = sp.random(n_rows, n_rows, density=0.3, random_state=2).toarray()
