@@ -7,15 +7,25 @@
 - :mod:`reservoir.datasets`: MNIST and digits loaders.
 """
 
-from ._readout import (
-    RidgeReadout,
-    RidgeReadoutClassifier,
-    SNLNNClassifier,
-    SNLNNRegressor,
-)
 from ._transformer import SNLNNTransformer
 
 __version__ = "0.1.0"
+
+# The readouts import sklearn.linear_model (about 0.3 s): load them on first
+# use, so that a process that only needs the transformer starts faster.
+_READOUTS = ("RidgeReadout", "RidgeReadoutClassifier", "SNLNNClassifier", "SNLNNRegressor")
+
+
+def __getattr__(name):
+    if name in _READOUTS:
+        from . import _readout
+
+        return getattr(_readout, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_READOUTS))
 
 __all__ = [
     "RidgeReadout",
