@@ -76,7 +76,9 @@ def _solve_spd(gram, rhs, alpha):
 def _add_outer(a, x, y, alpha):
     """``a += alpha * outer(x, y)`` in place for a C-ordered float64 ``a``."""
     # GER on the Fortran view a.T, which is updated by alpha * y x^T.
-    linalg.blas.dger(alpha, y, x, a=a.T, overwrite_a=1)
+    updated = linalg.blas.dger(alpha, y, x, a=a.T, overwrite_a=1)
+    if not np.shares_memory(updated, a):  # f2py had to copy: write it back
+        a[...] = updated.T
 
 
 class _ChunkedRidgeBase(BaseEstimator):

@@ -465,3 +465,15 @@ def test_snlnn_clone_and_nested_params():
 )
 def test_snlnn_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_add_outer_updates_in_place(order):
+    from reservoir._readout import _add_outer
+
+    rng = np.random.default_rng(0)
+    a = np.asarray(rng.standard_normal((4, 3)), order=order)
+    x, y = rng.standard_normal(4), rng.standard_normal(3)
+    expected = a - 0.5 * np.outer(x, y)
+    _add_outer(a, x, y, -0.5)
+    assert_allclose(a, expected, rtol=1e-14)
