@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from reservoir._collect import CHUNK_ROWS, ReservoirOperator, collect_states
+from reservoir._collect import (
+    CHUNK_ROWS,
+    ONE_STEP_CHUNK_ROWS,
+    ReservoirOperator,
+    collect_states,
+)
 from reservoir._kernels import csr_matmul_add, leaky_spike_update, transpose_scaled
 
 from . import reference
@@ -74,6 +79,7 @@ def test_csr_matmul_add_matches_dense(dtype, n_rows, n_batch):
         (2, 6, 1, 1),  # one neuron
         (5, 4, 3, 12),
         (CHUNK_ROWS + 3, 3, 2, 6),  # crosses a chunk boundary
+        (ONE_STEP_CHUNK_ROWS + 3, 1, 4, 5),  # and a one-step chunk boundary
     ],
 )
 def test_collect_states_matches_reference(
@@ -122,7 +128,7 @@ def test_collect_states_summary_order_and_subset(n_steps):
 def test_one_step_operator_needs_no_recurrent_weights():
     rng = np.random.default_rng(4)
     w_in, bias, w_rec = random_reservoir(rng, 7, 3)
-    x = rng.uniform(-1, 1, (CHUNK_ROWS + 5, 1, 3))
+    x = rng.uniform(-1, 1, (ONE_STEP_CHUNK_ROWS + 5, 1, 3))
     kwargs = dict(leak_rate=0.8, spike_threshold=0.3, summaries=SUMMARIES, n_units_out=9)
     with_w = collect_states(ReservoirOperator(w_in, bias, w_rec, np.float64), x, **kwargs)
     without = collect_states(
