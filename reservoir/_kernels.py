@@ -6,7 +6,6 @@ The state of a batch of ``B`` independent sequences is kept *transposed*,
 per time step and every inner loop runs over contiguous samples.
 """
 
-import numpy as np
 from numba import njit
 
 

@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
 )
 
 from ._collect import SUMMARIES, ReservoirOperator, collect_states
-from ._growth import GROWTH_CRITERIA, growth_signal, grown_size
+from ._growth import GROWTH_CRITERIA, grown_size, growth_signal
 from ._progress import Progress
 from ._weights import (
     INPUT_WEIGHTS,
