@@ -12,4 +12,6 @@ from reservoir import SNLNNTransformer
     ]
 )
 def test_sklearn_compatible(estimator, check):
+    # Each scikit-learn check raises AssertionError (or the estimator's own
+    # error) when the estimator breaks the API contract it tests.
     check(estimator)

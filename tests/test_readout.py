@@ -331,6 +331,8 @@ def test_classifier_one_class_and_multilabel_rejected(digits):
 
 @parametrize_with_checks([RidgeReadout(), RidgeReadoutClassifier()])
 def test_readout_sklearn_compatible(estimator, check):
+    # Each scikit-learn check raises AssertionError (or the estimator's own
+    # error) when the estimator breaks the API contract it tests.
     check(estimator)
 
 
@@ -464,6 +466,8 @@ def test_snlnn_clone_and_nested_params():
     ]
 )
 def test_snlnn_sklearn_compatible(estimator, check):
+    # Each scikit-learn check raises AssertionError (or the estimator's own
+    # error) when the estimator breaks the API contract it tests.
     check(estimator)
 
 
