@@ -813,6 +813,11 @@ def _ratio(num, den, key_num, key_den):
     return num[key_num] / den[key_den]
 
 
+def _percent_of(part, matmul):
+    r = _ratio(part, matmul, "gflops", "gflops")
+    return r and 100 * r
+
+
 def report(results):
     """Markdown tables and target verdicts from the saved results."""
     lines = []
@@ -835,9 +840,7 @@ def report(results):
             f"{c['density']:g}", c["threads"],
             col and col["seq_per_s"], col and col["gflops"],
             _cpu_cell(col), mm and mm["gflops"],
-            _ratio(col, mm, "gflops", "gflops") and 100 * _ratio(col, mm, "gflops", "gflops"),
-            _ratio(reused, mm, "gflops", "gflops")
-            and 100 * _ratio(reused, mm, "gflops", "gflops"),
+            _percent_of(col, mm), _percent_of(reused, mm),
             ref and ref["seq_per_s"], _ratio(col, ref, "seq_per_s", "seq_per_s"),
             rpy and rpy.get("seq_per_s"), _ratio(col, rpy, "seq_per_s", "seq_per_s"),
             _ratio(col, one, "seq_per_s", "seq_per_s") if c["threads"] > 1 else None,
@@ -931,21 +934,17 @@ def _targets(results):
     def ratio_of(c, a, b, ka, kb):
         return _ratio(c.get(a), c.get(b), ka, kb)
 
+    def share_of_matmul(shape, part):
+        return [
+            (k, 100 * r) for k, c in cases.items()
+            if c["shape"] == shape and c["density"] == 1 and c["units"] >= 1000
+            and (r := ratio_of(c, part, "matmul", "gflops", "gflops")) is not None
+        ]
+
     for shape in SHAPES:
-        pct = [
-            (k, 100 * r) for k, c in cases.items()
-            if c["shape"] == shape and c["density"] == 1 and c["units"] >= 1000
-            and (r := ratio_of(c, "collect", "matmul", "gflops", "gflops")) is not None
-        ]
-        verdict(f"{shape}: dense >= 1000 units at >= 85% of numpy matmul GFLOP/s", pct,
-                lambda v: v >= 85, lambda v: f"{v:.0f}%")
-        reused = [
-            (k, 100 * r) for k, c in cases.items()
-            if c["shape"] == shape and c["density"] == 1 and c["units"] >= 1000
-            and (r := ratio_of(c, "collect_reused_output", "matmul", "gflops", "gflops"))
-            is not None
-        ]
-        if reused:
+        verdict(f"{shape}: dense >= 1000 units at >= 85% of numpy matmul GFLOP/s",
+                share_of_matmul(shape, "collect"), lambda v: v >= 85, lambda v: f"{v:.0f}%")
+        if reused := share_of_matmul(shape, "collect_reused_output"):
             verdict(f"(diagnostic) {shape}: the same into a reused output buffer", reused,
                     lambda v: v >= 85, lambda v: f"{v:.0f}%")
     rows500 = {k: c for k, c in cases.items() if c["units"] == 500 and c["shape"] == "rows"}
