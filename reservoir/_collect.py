@@ -62,7 +62,7 @@ class ReservoirOperator:
                 w_rec, recurrent_scale, out=self.weights[:, head:], casting="same_kind"
             )
 
-    def run_chunk(self, x, leak_rate, spike_threshold):
+    def run_chunk(self, x, keep, leak_rate, spike_threshold):
         """Run sequences ``x`` of shape (B, T, D); return per-unit summaries.
 
         Returns ``final, state_sum, spike_count`` of shape (n_active, B) and
@@ -92,7 +92,8 @@ class ReservoirOperator:
                 np.matmul(self.weights, z, out=pre)
             np.tanh(pre, out=pre)
             leaky_spike_update(
-                pre, state, leak_rate, spike_threshold, state_sum, spike_count, abs_sum
+                pre, state, keep, leak_rate, spike_threshold, state_sum, spike_count,
+                abs_sum,
             )
         return state, state_sum, spike_count, abs_sum
 
@@ -140,6 +141,7 @@ def collect_states(
         out = np.zeros((n_samples, len(summaries) * n_units_out), dtype=dtype)
     mean_abs = np.empty(n_samples, dtype=dtype)
     leak = dtype.type(leak_rate)
+    keep = dtype.type(1) - leak  # in the dtype: float32 arithmetic stays float32
     threshold = dtype.type(spike_threshold)
     inv_steps = dtype.type(1.0 / n_steps)
 
@@ -148,7 +150,7 @@ def collect_states(
     def work_steps(start):
         stop = min(start + chunk, n_samples)
         final, state_sum, spikes, abs_sum = operator.run_chunk(
-            x[start:stop], leak, threshold
+            x[start:stop], keep, leak, threshold
         )
         blocks = {"final": final, "mean": state_sum, "spike_rate": spikes}
         for k, name in enumerate(summaries):
@@ -182,7 +184,7 @@ def collect_states(
         np.tanh(activation, out=activation)
         mean_abs[start:stop] = 0.0
         spikes = first_step(
-            activation, leak, threshold, out[start:stop], state_cols, spike_col,
+            activation, keep, leak, threshold, out[start:stop], state_cols, spike_col,
             mean_abs[start:stop],
         )
         mean_abs[start:stop] *= dtype.type(1.0 / max(n, 1))

@@ -9,25 +9,38 @@ per time step and every inner loop runs over contiguous samples.
 from numba import njit
 
 
+@njit(cache=True, nogil=True, inline="always")
+def leaky_spike(previous, activation, keep, leak_rate, spike_threshold):
+    """The reservoir update of one neuron: every path calls this and only this.
+
+    ``s = keep * previous + leak_rate * activation`` with ``keep = 1 - leak_rate``
+    (passed in, rounded to the array dtype, so that float32 stays float32), then
+    the subtractive reset ``s -= threshold`` where ``s > threshold``. Returns
+    ``(s, fired)``.
+    """
+    s = keep * previous + leak_rate * activation
+    fired = s > spike_threshold
+    return (s - spike_threshold if fired else s), fired
+
+
 @njit(cache=True, nogil=True)
 def leaky_spike_update(
-    activation, state, leak_rate, spike_threshold, state_sum, spike_count, abs_sum
+    activation, state, keep, leak_rate, spike_threshold, state_sum, spike_count, abs_sum
 ):
     """Advance one time step in place, given ``activation = tanh(pre)``.
 
     ``state``, ``state_sum`` and ``spike_count`` are ``(n_units, B)``;
     ``abs_sum`` is ``(B,)`` and accumulates ``sum_j |s_j|`` for the growth rule.
-    Implements ``s = (1 - a) s + a tanh(pre)``, then a subtractive reset
-    ``s -= threshold`` wherever ``s > threshold``.
+    The scalars must have the arrays' dtype (see :func:`leaky_spike`).
     """
     n_units, n_batch = state.shape
-    keep = 1.0 - leak_rate
     for j in range(n_units):
         for b in range(n_batch):
-            s = keep * state[j, b] + leak_rate * activation[j, b]
-            if s > spike_threshold:
-                s -= spike_threshold
-                spike_count[j, b] += 1.0
+            s, fired = leaky_spike(
+                state[j, b], activation[j, b], keep, leak_rate, spike_threshold
+            )
+            if fired:
+                spike_count[j, b] += 1  # an exact integer in either dtype
             state[j, b] = s
             state_sum[j, b] += s
             abs_sum[b] += abs(s)
@@ -36,16 +49,18 @@ def leaky_spike_update(
 # reassoc lets the |s| sum vectorise (2x on the whole kernel); it only
 # reorders that sum, which feeds the growth signal, never the states.
 @njit(cache=True, nogil=True, fastmath={"reassoc"})
-def first_step(activation, leak_rate, spike_threshold, out, state_cols, spike_col, abs_sum):
+def first_step(
+    activation, keep, leak_rate, spike_threshold, out, state_cols, spike_col, abs_sum
+):
     """The whole trajectory of one-step sequences, written into output rows.
 
-    From the zero state one step is ``s = a tanh(pre)`` followed by the spike
-    reset, so ``activation`` (B, n) is overwritten with ``s``, which is copied
-    to the columns ``state_cols[k] + j`` of ``out`` (the final and the mean
+    From the zero state one step is :func:`leaky_spike` of a zero state, so
+    ``activation`` (B, n) is overwritten with ``s``, which is copied to the columns ``state_cols[k] + j`` of ``out`` (the final and the mean
     state are the same thing); spikes go to ``spike_col + j`` unless
     ``spike_col < 0``. ``abs_sum[b] += sum_j |s_j|``. Returns the spike count.
     """
     n_batch, n_units = activation.shape
+    zero = keep - keep  # the zero initial state, in the scalars' dtype
     total = 0
     for b in range(n_batch):
         row = activation[b]
@@ -55,18 +70,14 @@ def first_step(activation, leak_rate, spike_threshold, out, state_cols, spike_co
         if spike_col >= 0:
             spikes = out[b, spike_col : spike_col + n_units]
             for j in range(n_units):
-                s = leak_rate * row[j]
-                fired = s > spike_threshold
-                s = s - spike_threshold if fired else s
+                s, fired = leaky_spike(zero, row[j], keep, leak_rate, spike_threshold)
                 spikes[j] = 1 if fired else 0
                 row[j] = s
                 acc += abs(s)
                 fired_in_row += fired
         else:
             for j in range(n_units):
-                s = leak_rate * row[j]
-                fired = s > spike_threshold
-                s = s - spike_threshold if fired else s
+                s, fired = leaky_spike(zero, row[j], keep, leak_rate, spike_threshold)
                 row[j] = s
                 acc += abs(s)
                 fired_in_row += fired

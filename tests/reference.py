@@ -4,10 +4,15 @@ import numpy as np
 
 
 def leaky_spike_update(activation, state, leak_rate, spike_threshold):
-    """Twin of ``_kernels.leaky_spike_update``: returns (new state, spikes)."""
-    state = (1 - leak_rate) * state + leak_rate * activation
-    spikes = state > spike_threshold
-    return state - spike_threshold * spikes, spikes
+    """Twin of ``_kernels.leaky_spike_update``: returns (new state, spikes).
+
+    Computed in the dtype of ``state``: every scalar is rounded to it first.
+    """
+    dtype = np.asarray(state).dtype.type
+    leak, threshold = dtype(leak_rate), dtype(spike_threshold)
+    state = (dtype(1) - leak) * state + leak * activation
+    spikes = state > threshold
+    return np.where(spikes, state - threshold, state), spikes
 
 
 def csr_matmul_add(matrix, dense, out):
