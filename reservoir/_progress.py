@@ -1,7 +1,15 @@
-"""A minimal progress display for long state collections (stderr)."""
+"""A minimal progress display for long state collections (stderr).
+
+On a terminal it redraws one line in place; anywhere else (CI logs, files) it
+writes a plain line every ``LOG_INTERVAL`` seconds and one at the end, since a
+log has no use for carriage returns (one line of tens of kilobytes).
+"""
 
 import sys
 import time
+
+REDRAW_INTERVAL = 0.1
+LOG_INTERVAL = 10.0
 
 
 class Progress:
@@ -26,24 +34,32 @@ class Progress:
         self.done = 0
         self._start = time.perf_counter()
         self._last_draw = 0.0
+        isatty = getattr(self.stream, "isatty", None)
+        self.interactive = bool(isatty and isatty())
+        if not self.interactive:
+            self._last_draw = self._start  # the first log line after an interval
 
     def __call__(self, n_done):
         if not self.enabled:
             return
         self.done += n_done
         now = time.perf_counter()
-        # Redraw at most 10 times a second; always draw the last update.
-        if now - self._last_draw < 0.1 and self.done < self.total:
+        finished = self.done >= self.total
+        interval = REDRAW_INTERVAL if self.interactive else LOG_INTERVAL
+        # Always draw the last update.
+        if now - self._last_draw < interval and not finished:
             return
         self._last_draw = now
         frac = min(self.done / self.total, 1.0)
         bar = "#" * int(30 * frac)
         elapsed = now - self._start
         rate = self.done / elapsed if elapsed > 0 else 0.0
-        self.stream.write(
-            f"\r{self.label}: [{bar:<30}] {self.done}/{self.total} "
+        line = (
+            f"{self.label}: [{bar:<30}] {self.done}/{self.total} "
             f"({elapsed:.1f} s, {rate:,.0f}/s)"
         )
-        if self.done >= self.total:
-            self.stream.write("\n")
+        if self.interactive:
+            self.stream.write("\r" + line + ("\n" if finished else ""))
+        else:
+            self.stream.write(line + "\n")
         self.stream.flush()

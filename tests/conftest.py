@@ -20,14 +20,17 @@ def mnist_dir():
     """Directory holding the four canonical MNIST IDX gzip files.
 
     ``$SNLNN_MNIST_DIR`` if set, else ``<repo root>/../shared/data/mnist``.
-    Tests that use it are skipped when the files are absent.
+    Resolved to an absolute path here, where it is read: tests that run an
+    example in a temporary working directory pass it on. Tests that use it are
+    skipped when the files are absent.
     """
     env_dir = os.environ.get("SNLNN_MNIST_DIR")
     if env_dir:
-        directory, source = Path(env_dir).expanduser(), "$SNLNN_MNIST_DIR"
+        directory, source = Path(env_dir).expanduser().resolve(), "$SNLNN_MNIST_DIR"
     else:
         repo_root = Path(__file__).resolve().parent.parent
-        directory, source = repo_root.parent / "shared" / "data" / "mnist", "default"
+        directory = (repo_root.parent / "shared" / "data" / "mnist").resolve()
+        source = "default"
     missing = [name for name in MNIST_FILENAMES if not (directory / name).is_file()]
     if missing:
         pytest.skip(

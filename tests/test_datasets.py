@@ -310,3 +310,9 @@ def test_load_digits_sequences_return_X_y():
     digits = load_digits_sequences()
     np.testing.assert_array_equal(X, digits.data)
     np.testing.assert_array_equal(y, digits.target)
+
+
+def test_mnist_dir_fixture_is_absolute(mnist_dir):
+    # Examples run in a temporary working directory: a relative path would
+    # point nowhere there.
+    assert mnist_dir.is_absolute()
