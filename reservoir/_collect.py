@@ -3,8 +3,9 @@
 Each chunk of ``CHUNK_ROWS`` sequences runs the whole time loop; the
 recurrent product is one BLAS matrix-matrix product per step over the chunk.
 Chunks run on ``n_jobs`` Python threads (the kernels and BLAS release the
-GIL) with BLAS itself held to one thread, so the two thread pools never fight
-over the cores and every chunk is computed identically for any ``n_jobs``.
+GIL) with BLAS itself held to one thread (:mod:`._blas`), so the two thread
+pools never fight over the cores and every chunk is computed identically for
+any ``n_jobs`` and any number of concurrent callers.
 Memory is ``O(n_jobs * CHUNK_ROWS * n_units)`` plus the output. One-step
 sequences take a path of their own, in the output's row layout.
 """
@@ -24,6 +25,10 @@ CHUNK_ROWS = 256
 # ones spread BLAS's packing of W_in over more rows (2 threads: 78% -> 87% of
 # matmul at 1000 units).
 ONE_STEP_CHUNK_ROWS = 1024
+# Inputs of fewer than two full chunks are split in two (down to this many rows
+# per chunk), so that n_jobs=2 keeps both cores busy on small inputs. The split
+# depends on n_samples alone: results never depend on n_jobs.
+MIN_CHUNK_ROWS = 32
 
 
 class ReservoirOperator:
@@ -146,6 +151,7 @@ def collect_states(
     inv_steps = dtype.type(1.0 / n_steps)
 
     chunk = ONE_STEP_CHUNK_ROWS if n_steps == 1 else CHUNK_ROWS
+    chunk = min(chunk, max(MIN_CHUNK_ROWS, -(-n_samples // 2)))
 
     def work_steps(start):
         stop = min(start + chunk, n_samples)

@@ -394,9 +394,6 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                 f"summaries must be a non-empty tuple of distinct names from "
                 f"{SUMMARIES}; got {summaries!r}."
             )
-        field = self.receptive_field
-        if field is None:
-            field = max(1, n_inputs // 4)
         self.n_inputs_ = n_inputs
         self.max_reservoir_dim_ = max_dim
         self._seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -408,7 +405,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             bias_scaling=self.bias_scaling,
             density=self.density,
             input_weights=self.input_weights,
-            receptive_field=field,
+            receptive_field=self.receptive_field,
         )
         self.growth_history_ = np.empty((0, 2), dtype=np.int64)
         self.n_samples_seen_ = 0
