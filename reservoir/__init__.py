@@ -8,6 +8,7 @@
 """
 
 from ._transformer import SNLNNTransformer
+from ._forecast import SNLNNForecaster, SNLNNSeriesTransformer
 
 __version__ = "0.1.0"
 
@@ -28,6 +29,8 @@ def __dir__():
     return sorted(set(globals()) | set(_READOUTS))
 
 __all__ = [
+    "SNLNNForecaster",
+    "SNLNNSeriesTransformer",
     "RidgeReadout",
     "RidgeReadoutClassifier",
     "SNLNNClassifier",

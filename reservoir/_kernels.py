@@ -6,6 +6,7 @@ The state of a batch of ``B`` independent sequences is kept *transposed*,
 per time step and every inner loop runs over contiguous samples.
 """
 
+import numpy as np
 from numba import njit
 
 
@@ -135,3 +136,152 @@ def transpose_scaled(src, scale, dst):
             for j in range(j0, j1):
                 for i in range(i0, i1):
                     dst[j, i] = src[i, j] * scale
+
+
+# ---------------------------------------------------------------- one long series
+# Rows are time steps of one series and the state carries from row to row; the
+# input projection of every step is one matrix product done before these loops.
+
+
+@njit(cache=True, nogil=True)
+def _recurrent_product(w_rec, indptr, indices, data, sparse, state, pre):
+    """``pre = W @ state`` for dense ``w_rec`` or the CSR arrays of ``W``."""
+    if not sparse:
+        np.dot(w_rec, state, pre)
+        return
+    for i in range(pre.shape[0]):
+        p = indptr[i]
+        end = indptr[i + 1]
+        # Four partial sums: one chain of dependent adds ran 2x slower.
+        a0 = state[0] - state[0]
+        a1 = a0
+        a2 = a0
+        a3 = a0
+        while p + 4 <= end:
+            a0 += data[p] * state[indices[p]]
+            a1 += data[p + 1] * state[indices[p + 1]]
+            a2 += data[p + 2] * state[indices[p + 2]]
+            a3 += data[p + 3] * state[indices[p + 3]]
+            p += 4
+        for q in range(p, end):
+            a0 += data[q] * state[indices[q]]
+        pre[i] = (a0 + a1) + (a2 + a3)
+
+
+@njit(cache=True, nogil=True)
+def series_states(
+    out, w_rec, indptr, indices, data, sparse, state, keep, leak_rate,
+    spike_threshold, spike_col,
+):
+    """States of one series, written over its input projection in ``out``.
+
+    ``out`` is (n_timesteps, n_features); on entry its columns ``0..n_units``
+    hold ``W_in x_t + b`` and on exit the state ``s_t``. ``state`` (n_units,)
+    is the initial state on entry and the final state on exit. Spikes go to
+    columns ``spike_col + j`` unless ``spike_col < 0``. ``W`` is ``w_rec``
+    (dense) or ``(indptr, indices, data)`` (CSR) as ``sparse`` says.
+    """
+    n_units = state.shape[0]
+    pre = np.empty_like(state)
+    for t in range(out.shape[0]):
+        if n_units == 0:
+            break
+        _recurrent_product(w_rec, indptr, indices, data, sparse, state, pre)
+        row = out[t]
+        for j in range(n_units):
+            s, fired = leaky_spike(
+                state[j], np.tanh(pre[j] + row[j]), keep, leak_rate, spike_threshold
+            )
+            state[j] = s
+            row[j] = s
+            if spike_col >= 0:
+                row[spike_col + j] = 1 if fired else 0
+
+
+@njit(cache=True, nogil=True)
+def series_states_batch(
+    out, starts, lengths, w_rec, indptr, indices, data, sparse, states, keep,
+    leak_rate, spike_threshold, spike_col,
+):
+    """:func:`series_states` for several series at once, one matrix product a step.
+
+    Series ``b`` occupies rows ``starts[b]..starts[b] + lengths[b]`` of ``out``;
+    ``lengths`` must not increase with ``b``, so the series still running at
+    step ``t`` are a prefix. ``states`` (n_units, n_series) holds the initial
+    states on entry and the final ones on exit.
+    """
+    n_units, n_series = states.shape
+    active = n_series
+    work = np.ascontiguousarray(states)
+    pre = np.empty_like(work)
+    n_steps = lengths[0] if n_series else 0
+    for t in range(n_steps):
+        if n_units == 0:
+            break
+        while lengths[active - 1] <= t:
+            active -= 1
+        if active < work.shape[1]:
+            # Series that ended keep their final state; the rest is re-packed
+            # so that the product stays one contiguous matrix product.
+            states[:, active : work.shape[1]] = work[:, active:]
+            work = np.ascontiguousarray(work[:, :active])
+            pre = np.empty_like(work)
+        if sparse:
+            pre[:] = 0
+            csr_matmul_add(indptr, indices, data, work, pre)
+        else:
+            np.dot(w_rec, work, pre)
+        for j in range(n_units):
+            for b in range(active):
+                row = starts[b] + t
+                s, fired = leaky_spike(
+                    work[j, b], np.tanh(pre[j, b] + out[row, j]), keep, leak_rate,
+                    spike_threshold,
+                )
+                work[j, b] = s
+                out[row, j] = s
+                if spike_col >= 0:
+                    out[row, spike_col + j] = 1 if fired else 0
+    states[:, :active] = work[:, :active]
+
+
+@njit(cache=True, nogil=True)
+def generate_series(
+    out, features, w_in, bias, w_rec, indptr, indices, data, sparse, coef,
+    intercept, keep, leak_rate, spike_threshold, input_col, spike_col,
+):
+    """Closed loop: each readout prediction is the next input.
+
+    ``features`` (n_features,) is the feature row of the last step read,
+    ``[s | x | z]`` with the state in columns ``0..n_units``, the input at
+    ``input_col`` and spikes at ``spike_col`` (absent when negative); it is
+    updated in place. For ``k = 0, 1, ...``: ``out[k] = coef @ features +
+    intercept``; the reservoir then reads ``out[k]`` as its next input
+    (``W_in out[k] + W s + b``) and the features are rebuilt.
+    """
+    n_units, n_inputs = w_in.shape
+    n_outputs, n_features = coef.shape
+    state = np.ascontiguousarray(features[:n_units])
+    pre = np.empty_like(state)
+    for k in range(out.shape[0]):
+        for o in range(n_outputs):
+            acc = intercept[o]
+            for f in range(n_features):
+                acc += coef[o, f] * features[f]
+            out[k, o] = acc
+        if k + 1 == out.shape[0]:
+            break
+        if n_units:
+            _recurrent_product(w_rec, indptr, indices, data, sparse, state, pre)
+        for j in range(n_units):
+            a = bias[j] + pre[j]
+            for i in range(n_inputs):
+                a += w_in[j, i] * out[k, i]
+            s, fired = leaky_spike(state[j], np.tanh(a), keep, leak_rate, spike_threshold)
+            state[j] = s
+            features[j] = s
+            if spike_col >= 0:
+                features[spike_col + j] = 1 if fired else 0
+        if input_col >= 0:
+            for i in range(n_inputs):
+                features[input_col + i] = out[k, i]

@@ -55,3 +55,43 @@ def collect_states(sequences, w_in, bias, w_rec, leak_rate, spike_threshold,
             row[k, :n_active] = blocks[name]
         rows.append(row.ravel())
     return np.array(rows)
+
+
+def series_states(series, w_in, bias, w_rec, leak_rate, spike_threshold, initial=None):
+    """Twin of ``_kernels.series_states``: one series, the state carried over.
+
+    Returns ``(states, spikes, final_state)``; ``initial`` defaults to zero.
+    """
+    state = np.zeros(w_in.shape[0]) if initial is None else np.array(initial, float)
+    states, spikes = [], []
+    for x_t in series:
+        pre = w_in @ x_t + w_rec @ state + bias
+        state, spiked = leaky_spike_update(np.tanh(pre), state, leak_rate, spike_threshold)
+        states.append(state)
+        spikes.append(spiked)
+    shape = (len(series), w_in.shape[0])
+    return (np.array(states).reshape(shape), np.array(spikes, float).reshape(shape),
+            state)
+
+
+def generate_series(n_timesteps, features, w_in, bias, w_rec, coef, intercept,
+                    leak_rate, spike_threshold, input_col, spike_col):
+    """Twin of ``_kernels.generate_series``: readout, feed back, step, repeat."""
+    n_units = w_in.shape[0]
+    features = np.array(features, float)
+    outputs = []
+    for k in range(n_timesteps):
+        y = coef @ features + intercept
+        outputs.append(y)
+        if k + 1 == n_timesteps:
+            break
+        state, spiked = leaky_spike_update(
+            np.tanh(w_in @ y + w_rec @ features[:n_units] + bias),
+            features[:n_units], leak_rate, spike_threshold,
+        )
+        features[:n_units] = state
+        if input_col >= 0:
+            features[input_col : input_col + len(y)] = y
+        if spike_col >= 0:
+            features[spike_col : spike_col + n_units] = spiked
+    return np.array(outputs).reshape(n_timesteps, coef.shape[0]), features

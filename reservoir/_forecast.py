@@ -1,0 +1,660 @@
+r"""Reservoir states of long series step by step, and a forecaster built on them.
+
+Here a row is a **time step of one series**, not an independent sequence as in
+:class:`~reservoir.SNLNNTransformer`: the state carries from row to row. The
+vocabulary, used throughout: a *series* is an array ``(n_timesteps,
+n_inputs)`` (channels-last), or a list of them, each starting from the
+initial state; the *washout* is the initial transient left out of the readout
+fit; *teacher forcing* reads the true inputs; *generation* feeds each
+prediction back as the next input; an *initial state* continues a series
+where an earlier call ended (pass it explicitly: nothing is remembered between
+calls, so the same input always gives the same output).
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, _fit_context
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._blas import single_threaded_blas
+from ._kernels import generate_series, series_states, series_states_batch
+from ._weights import INPUT_WEIGHTS, active_block, cached_spectral_radius, draw_weights
+
+__all__ = ["SNLNNForecaster", "SNLNNSeriesTransformer"]
+
+_DTYPES = [np.float64, np.float32]
+
+
+def _is_collection(X):
+    """A list or tuple of 2-D arrays is several series; anything else is one."""
+    return (
+        isinstance(X, (list, tuple))
+        and len(X) > 0
+        and all(getattr(s, "ndim", None) == 2 for s in X)
+    )
+
+
+def _validate_series(estimator, X, reset):
+    """List of validated series in one float dtype, and whether X was a list."""
+    collection = _is_collection(X)
+    parts = list(X) if collection else [X]
+    series = [
+        validate_data(estimator, part, reset=reset and k == 0, dtype=_DTYPES)
+        for k, part in enumerate(parts)
+    ]
+    dtype = np.result_type(*series)
+    return [np.asarray(part, dtype=dtype) for part in series], collection
+
+
+class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
+    r"""Per-step states of the spiking leaky-tanh reservoir along long series.
+
+    The rows of ``X`` are the time steps of one series (shape ``(n_timesteps,
+    n_inputs)``, channels-last) and the state carries from each step to the
+    next; a list of 2-D arrays is several series, each starting from the
+    initial state (zero unless ``initial_state`` says otherwise). The model is
+    the one of :class:`~reservoir.SNLNNTransformer`, from the same weights for
+    the same ``random_state``:
+
+    .. math::
+
+        s_t = (1 - a)\, s_{t-1} + a \tanh(W_{in} x_t + W s_{t-1} + b), \quad
+        z_t = [s_t > \theta], \quad s_t \leftarrow s_t - \theta z_t
+
+    The output has one row per time step: ``[s_t | x_t | z_t]``, the state,
+    then the input (``include_input``) and the spikes (``include_spikes``).
+    The inputs of all steps are projected by one matrix product; the
+    recurrence runs in a compiled loop (one matrix-vector product a step,
+    dense or sparse ``W``; several series are advanced together, one
+    matrix-matrix product a step). Memory is the output plus ``O(n_units^2)``.
+    There is no growth: ``reservoir_dim`` neurons are active throughout.
+
+    Parameters
+    ----------
+    reservoir_dim : int, default=300
+        Neurons.
+    spectral_radius : float, default=0.9
+        Largest eigenvalue modulus of ``W``.
+    leak_rate : float, default=0.3
+        Leak :math:`a` in (0, 1].
+    spike_threshold : float, default=1.0
+        Spike and subtract above it; values >= 1 disable spikes (the state
+        stays in (-1, 1)), the default, since on the forecasting benchmarks
+        the reset only added noise.
+    input_scaling : float, default=1.0
+        Standard deviation of the Gaussian input weights.
+    bias_scaling : float, default=0.5
+        Standard deviation of the Gaussian bias.
+    density : float, default=0.1
+        Fraction of non-zero recurrent weights; below 1 ``W`` is sparse.
+    input_weights : {"gaussian", "receptive_field"}, default="gaussian"
+        As in :class:`~reservoir.SNLNNTransformer`.
+    receptive_field : int or None, default=None
+        Window width for ``"receptive_field"``.
+    include_input : bool, default=True
+        Append the input :math:`x_t` to each row (a linear readout then sees
+        the input directly).
+    include_spikes : bool, default=False
+        Append the spikes :math:`z_t` (0 or 1 per neuron) to each row.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights; the same value gives the same output.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Inputs per time step.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has string column names.
+    input_weights_ : ndarray of shape (reservoir_dim, n_features_in_)
+    bias_ : ndarray of shape (reservoir_dim,)
+    recurrent_weights_ : ndarray or CSR matrix of shape (reservoir_dim, reservoir_dim)
+        The unscaled draw; ``recurrent_scale_ * recurrent_weights_`` is ``W``.
+    recurrent_scale_ : float
+        Factor that gives ``W`` the spectral radius ``spectral_radius``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reservoir import SNLNNSeriesTransformer
+    >>> x = np.sin(np.arange(200) / 5.0)[:, None]
+    >>> states = SNLNNSeriesTransformer(reservoir_dim=50, random_state=0)
+    >>> features = states.fit_transform(x)
+    >>> features.shape                   # 50 states + the input, per step
+    (200, 51)
+    >>> head, last = states.transform(x[:120], return_state=True)
+    >>> tail = states.transform(x[120:], initial_state=last)   # continue
+    >>> bool(np.allclose(np.vstack([head, tail]), features))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "reservoir_dim": [Interval(Integral, 1, None, closed="left")],
+        "spectral_radius": [Interval(Real, 0, None, closed="neither")],
+        "leak_rate": [Interval(Real, 0, 1, closed="right")],
+        "spike_threshold": [Interval(Real, 0, None, closed="neither")],
+        "input_scaling": [Interval(Real, 0, None, closed="neither")],
+        "bias_scaling": [Interval(Real, 0, None, closed="left")],
+        "density": [Interval(Real, 0, 1, closed="right")],
+        "input_weights": [StrOptions(set(INPUT_WEIGHTS))],
+        "receptive_field": [Interval(Integral, 1, None, closed="left"), None],
+        "include_input": ["boolean"],
+        "include_spikes": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        reservoir_dim=300,
+        *,
+        spectral_radius=0.9,
+        leak_rate=0.3,
+        spike_threshold=1.0,
+        input_scaling=1.0,
+        bias_scaling=0.5,
+        density=0.1,
+        input_weights="gaussian",
+        receptive_field=None,
+        include_input=True,
+        include_spikes=False,
+        random_state=None,
+    ):
+        self.reservoir_dim = reservoir_dim
+        self.spectral_radius = spectral_radius
+        self.leak_rate = leak_rate
+        self.spike_threshold = spike_threshold
+        self.input_scaling = input_scaling
+        self.bias_scaling = bias_scaling
+        self.density = density
+        self.input_weights = input_weights
+        self.receptive_field = receptive_field
+        self.include_input = include_input
+        self.include_spikes = include_spikes
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Draw the reservoir for series with ``X``'s number of inputs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timesteps, n_inputs) or list of such arrays
+            One series, or several.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SNLNNSeriesTransformer
+        """
+        _validate_series(self, X, reset=True)
+        n_inputs = self.n_features_in_
+        field = None
+        if self.input_weights == "receptive_field":
+            field = self.receptive_field or max(1, n_inputs // 4)
+        self._seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        self.input_weights_, self.bias_, self.recurrent_weights_ = draw_weights(
+            self._seed,
+            n_inputs,
+            self.reservoir_dim,
+            input_scaling=self.input_scaling,
+            bias_scaling=self.bias_scaling,
+            density=self.density,
+            input_weights=self.input_weights,
+            receptive_field=field,
+        )
+        self.recurrent_scale_ = self._recurrent_scale()
+        return self
+
+    def transform(self, X, initial_state=None, return_state=False):
+        """Per-step features ``[s_t | x_t | z_t]`` of every series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timesteps, n_inputs) or list of such arrays
+            One series, or several (each from ``initial_state``); float32 in
+            gives float32 out.
+        initial_state : array-like of shape (reservoir_dim,) or \
+                (n_series, reservoir_dim), default=None
+            State before the first step; ``None`` is zero. Pass a returned
+            final state to continue a series.
+        return_state : bool, default=False
+            Also return the state after the last step of each series.
+
+        Returns
+        -------
+        features : ndarray of shape (total_timesteps, n_features_out)
+            Rows of the series one after the other, in the order given.
+        final_state : ndarray of shape (reservoir_dim,) or (n_series, reservoir_dim)
+            Only if ``return_state``; 2-D when ``X`` is a list.
+        """
+        check_is_fitted(self)
+        series, collection = _validate_series(self, X, reset=False)
+        features, final = self._run(series, initial_state)
+        if not return_state:
+            return features
+        return features, (final if collection else final[0])
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``state0..``, then ``input0..`` and ``spike0..`` when included.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against the names seen in fit.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features, generate_names=False)
+        n = self.reservoir_dim
+        names = [f"state{i}" for i in range(n)]
+        if self.include_input:
+            names += [f"input{i}" for i in range(self.n_features_in_)]
+        if self.include_spikes:
+            names += [f"spike{i}" for i in range(n)]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # ------------------------------------------------------------- helpers
+
+    def _recurrent_scale(self):
+        """The factor giving the active block ``spectral_radius`` (one line to swap)."""
+        n = self.reservoir_dim
+        block = active_block(self.recurrent_weights_, n)
+        # Same key as SNLNNTransformer's for the same draw: refits share the solve.
+        radius = cached_spectral_radius((self._seed, n, self.density, n), block)
+        return self.spectral_radius / radius if radius > 0 else 0.0
+
+    def _layout(self):
+        """Columns of the input and spike blocks (-1 when absent), and the width."""
+        n, d = self.reservoir_dim, self.n_features_in_
+        input_col = n if self.include_input else -1
+        spike_col = n + d * self.include_input if self.include_spikes else -1
+        return input_col, spike_col, n + d * self.include_input + n * self.include_spikes
+
+    def _initial_states(self, initial_state, n_series, dtype):
+        n = self.reservoir_dim
+        if initial_state is None:
+            return np.zeros((n_series, n), dtype)
+        state = check_array(
+            initial_state, ensure_2d=False, dtype=_DTYPES, input_name="initial_state"
+        )
+        if state.shape == (n,):
+            state = np.broadcast_to(state, (n_series, n))
+        if state.shape != (n_series, n):
+            raise ValueError(
+                f"initial_state has shape {state.shape}, but the reservoir has {n} "
+                f"units and {n_series} series were given: expected ({n},) or "
+                f"({n_series}, {n})."
+            )
+        return np.array(state, dtype=dtype)
+
+    def _operator(self, dtype):
+        """The kernels' recurrent arguments: dense W or CSR arrays, in ``dtype``."""
+        block = active_block(self.recurrent_weights_, self.reservoir_dim)
+        empty_index = np.empty(0, np.int32)
+        if sp.issparse(block):
+            csr = sp.csr_matrix(block)
+            csr.sort_indices()
+            data = (csr.data * self.recurrent_scale_).astype(dtype)
+            indptr, indices = csr.indptr.astype(np.int32), csr.indices.astype(np.int32)
+            return np.empty((0, 0), dtype), indptr, indices, data, True
+        dense = np.ascontiguousarray(block * self.recurrent_scale_, dtype=dtype)
+        return dense, empty_index, empty_index, np.empty(0, dtype), False
+
+    def _scalars(self, dtype):
+        leak = dtype.type(self.leak_rate)
+        # keep in the dtype, so that float32 arithmetic stays float32.
+        return dtype.type(1) - leak, leak, dtype.type(self.spike_threshold)
+
+    def _run(self, series, initial_state):
+        """Features of every series and their final states (n_series, n_units)."""
+        dtype = series[0].dtype
+        n = self.reservoir_dim
+        input_col, spike_col, width = self._layout()
+        lengths = np.array([len(s) for s in series], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        states = self._initial_states(initial_state, len(series), dtype)
+        out = np.empty((int(lengths.sum()), width), dtype)
+        w_in_t = np.ascontiguousarray(self.input_weights_.T, dtype=dtype)
+        bias = self.bias_.astype(dtype)
+        with single_threaded_blas():
+            for x, start in zip(series, starts):
+                rows = out[start : start + len(x)]
+                # All the steps' input projections in one product.
+                np.matmul(x, w_in_t, out=rows[:, :n])
+                rows[:, :n] += bias
+                if input_col >= 0:
+                    rows[:, input_col : input_col + x.shape[1]] = x
+            recurrent = self._operator(dtype)
+            scalars = self._scalars(dtype)
+            if len(series) == 1:
+                final = states[0].copy()
+                series_states(out, *recurrent, final, *scalars, spike_col)
+                return out, final[None]
+            # Longest first, so the series still running are a prefix.
+            order = np.argsort(-lengths, kind="stable")
+            batch = np.ascontiguousarray(states[order].T)
+            series_states_batch(
+                out, starts[order], lengths[order], *recurrent, batch, *scalars, spike_col
+            )
+        final = np.empty_like(states)
+        final[order] = batch.T
+        return out, final
+
+
+class SNLNNForecaster(RegressorMixin, BaseEstimator):
+    r"""Forecast a series with reservoir states and a closed-form ridge readout.
+
+    Rows are time steps (channels-last ``(n_timesteps, n_inputs)``). :meth:`fit`
+    runs the input series ``X`` through ``reservoir`` (an
+    :class:`SNLNNSeriesTransformer`), drops the first ``washout`` steps of
+    every series and fits :class:`~reservoir.RidgeReadout` from the features
+    of step ``t`` to the target ``y[t]`` (multi-output allowed). What is
+    forecast is set by the target: ``y[t] = x[t + h]`` trains the ``h``-step
+    predictor, which :meth:`predict` applies under teacher forcing (it reads
+    the true inputs). With ``h = 1`` and ``y`` the next input,
+    :meth:`generate` runs closed loop: each prediction is fed back as the
+    next input.
+
+    Every call starts from the zero state unless given an ``initial_state``
+    (or built with ``initial_state="after_fit"``), so the same input always
+    gives the same output. To stream, pass the state explicitly:
+    ``final_state_`` after :meth:`fit`, or the state that
+    ``return_state=True`` returns.
+
+    Parameters
+    ----------
+    reservoir : SNLNNSeriesTransformer or None, default=None
+        Cloned in :meth:`fit`; ``None`` uses ``SNLNNSeriesTransformer()``.
+        Tune it as ``reservoir__spectral_radius`` and so on.
+    alpha : float, default=1e-6
+        Ridge penalty of the readout (the intercept is not penalised).
+    washout : int or "auto", default="auto"
+        Initial steps of each training series left out of the readout fit,
+        while the state forgets its start. ``"auto"`` is ``min(100,
+        n_timesteps // 10)`` per series; an int must be less than every
+        series' length.
+    initial_state : {"zero", "after_fit"}, default="zero"
+        Where :meth:`predict` and :meth:`generate` start reading ``X`` when
+        not given an ``initial_state``: the zero state, or ``final_state_``
+        (for data that follow the training series, as the test folds of
+        :class:`~sklearn.model_selection.TimeSeriesSplit` do). Either way the
+        same input gives the same output.
+    random_state : int, RandomState instance or None, default=None
+        If not None, seeds the reservoir in place of its own ``random_state``
+        (so that ``SNLNNForecaster(random_state=0)`` is reproducible with the
+        default reservoir).
+
+    Attributes
+    ----------
+    reservoir_ : SNLNNSeriesTransformer
+        The fitted reservoir.
+    readout_ : RidgeReadout
+        The fitted readout, on ``reservoir_``'s features.
+    washout_ : ndarray of shape (n_series,)
+        Steps dropped from each training series.
+    final_state_ : ndarray of shape (reservoir_dim,)
+        State after the last step of the (last) training series.
+    final_features_ : ndarray of shape (n_features_out,)
+        Feature row of that step: :meth:`generate` without ``X`` goes on from
+        it.
+    n_targets_ : int
+        Number of target columns.
+    n_features_in_ : int
+        Inputs per time step.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reservoir import SNLNNForecaster, SNLNNSeriesTransformer
+    >>> x = np.sin(np.arange(1200) / 8.0)[:, None]
+    >>> model = SNLNNForecaster(SNLNNSeriesTransformer(100, random_state=0))
+    >>> model = model.fit(x[:1000], x[1:1001])      # one step ahead
+    >>> # Teacher forcing, going on from the end of the training series:
+    >>> one_step = model.predict(x[1000:-1], initial_state=model.final_state_)
+    >>> bool(np.abs(one_step - x[1001:]).max() < 1e-3)
+    True
+    >>> future = model.generate(50)                 # closed loop after x[999]
+    >>> bool(np.abs(future - x[1000:1050]).max() < 1e-2)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "reservoir": [SNLNNSeriesTransformer, None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "washout": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "initial_state": [StrOptions({"zero", "after_fit"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self, reservoir=None, *, alpha=1e-6, washout="auto", initial_state="zero",
+        random_state=None,
+    ):
+        self.reservoir = reservoir
+        self.alpha = alpha
+        self.washout = washout
+        self.initial_state = initial_state
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Run ``X`` through the reservoir and fit the readout to ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timesteps, n_inputs) or list of such arrays
+            Input series; each starts from the zero state.
+        y : array-like of shape (n_timesteps,) or (n_timesteps, n_targets), \
+                or list of such arrays
+            Target at every step, one per series of ``X``.
+
+        Returns
+        -------
+        self : SNLNNForecaster
+        """
+        from ._readout import RidgeReadout  # sklearn.linear_model: import on use
+
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        series, collection = _validate_series(self, X, reset=True)
+        targets = self._validate_targets(y, series, collection)
+        washouts = np.array([self._washout(len(x)) for x in series], dtype=np.int64)
+        template = SNLNNSeriesTransformer() if self.reservoir is None else self.reservoir
+        reservoir = clone(template)
+        if self.random_state is not None:
+            reservoir.set_params(random_state=self.random_state)
+        self.reservoir_ = reservoir.fit(series[0])
+        features, final = self.reservoir_._run(series, None)
+        lengths = [len(x) for x in series]
+        if len(series) == 1:
+            rows, target = features[washouts[0] :], targets[0][washouts[0] :]
+        else:
+            keep = np.concatenate(
+                [np.arange(n) >= w for n, w in zip(lengths, washouts)]
+            )
+            rows = features[keep]
+            target = np.concatenate([t[w:] for t, w in zip(targets, washouts)])
+        self.readout_ = RidgeReadout(alpha=self.alpha).fit(rows, target)
+        self.n_targets_ = 1 if target.ndim == 1 else target.shape[1]
+        self.washout_ = washouts
+        self.final_state_ = final[-1]
+        self.final_features_ = features[-1].copy()
+        return self
+
+    def predict(self, X, initial_state=None, return_state=False):
+        """Teacher-forced predictions: the readout at every step of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timesteps, n_inputs) or list of such arrays
+            Input series.
+        initial_state : array-like of shape (reservoir_dim,) or \
+                (n_series, reservoir_dim), default=None
+            State before the first step; ``None`` follows the estimator's
+            ``initial_state`` (zero by default). ``final_state_`` continues
+            from the end of the training series.
+        return_state : bool, default=False
+            Also return the state after the last step of each series.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (total_timesteps,) or (total_timesteps, n_targets)
+            Predictions for the rows of the series, one after the other.
+        final_state : ndarray of shape (reservoir_dim,) or (n_series, reservoir_dim)
+            Only if ``return_state``.
+        """
+        check_is_fitted(self)
+        series, collection = _validate_series(self, X, reset=False)
+        features, final = self.reservoir_._run(series, self._start(initial_state))
+        y_pred = self._readout(features)
+        if not return_state:
+            return y_pred
+        return y_pred, (final if collection else final[0])
+
+    def generate(self, n_timesteps, X=None, initial_state=None, return_state=False):
+        """Closed-loop forecast: every prediction becomes the next input.
+
+        Needs a model of the next input (``n_targets_ == n_features_in_``, as
+        when fitted on ``y[t] = x[t + 1]``).
+
+        Parameters
+        ----------
+        n_timesteps : int
+            Steps to generate, at least 1.
+        X : array-like of shape (n_context, n_inputs), default=None
+            Context read first under teacher forcing (from ``initial_state``);
+            the forecast starts after its last step. ``None`` goes on from the
+            end of the training series (``final_features_``).
+        initial_state : array-like of shape (reservoir_dim,), default=None
+            State before the context; ``None`` follows the estimator's
+            ``initial_state``. Only with ``X``.
+        return_state : bool, default=False
+            Also return the state after the last input read (the context's
+            last step, then each generated step but the last): pass it with
+            ``X=forecast[-1:]`` to continue the forecast.
+
+        Returns
+        -------
+        forecast : ndarray of shape (n_timesteps, n_features_in_)
+            ``forecast[0]`` is the prediction of the step after the context.
+        final_state : ndarray of shape (reservoir_dim,)
+            Only if ``return_state``.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_timesteps, Integral) or n_timesteps < 1:
+            raise ValueError(
+                f"n_timesteps must be an integer >= 1 (steps to generate), got "
+                f"{n_timesteps!r}."
+            )
+        if self.n_targets_ != self.n_features_in_:
+            raise ValueError(
+                "generate feeds each prediction back as the next input, so the "
+                f"model needs as many targets as inputs; it was fitted with "
+                f"{self.n_targets_} targets and {self.n_features_in_} inputs."
+            )
+        reservoir = self.reservoir_
+        if X is None:
+            if initial_state is not None:
+                raise ValueError(
+                    "initial_state needs a context X to read from it; without X "
+                    "generate goes on from the end of the training series."
+                )
+            features = self.final_features_.copy()
+        else:
+            if _is_collection(X):
+                raise ValueError("generate takes one context series, not a list.")
+            series, _ = _validate_series(self, X, reset=False)
+            rows, _ = reservoir._run(series, self._start(initial_state))
+            features = rows[-1].copy()
+        dtype = features.dtype
+        coef = np.asarray(self.readout_.coef_, dtype=dtype).reshape(self.n_targets_, -1)
+        intercept = np.broadcast_to(
+            np.asarray(self.readout_.intercept_, dtype=dtype), (self.n_targets_,)
+        ).copy()
+        input_col, spike_col, _ = reservoir._layout()
+        out = np.empty((n_timesteps, self.n_targets_), dtype)
+        with single_threaded_blas():
+            generate_series(
+                out, features, reservoir.input_weights_.astype(dtype),
+                reservoir.bias_.astype(dtype), *reservoir._operator(dtype), coef,
+                intercept, *reservoir._scalars(dtype), input_col, spike_col,
+            )
+        if not return_state:
+            return out
+        return out, features[: reservoir.reservoir_dim].copy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    # ------------------------------------------------------------- helpers
+
+    def _start(self, initial_state):
+        if initial_state is None and self.initial_state == "after_fit":
+            return self.final_state_
+        return initial_state
+
+    def _washout(self, n_timesteps):
+        if self.washout == "auto":
+            return min(100, n_timesteps // 10)
+        if n_timesteps <= self.washout:
+            raise ValueError(
+                f"A training series has {n_timesteps} time steps, not more than "
+                f"washout={self.washout}: nothing would be left to fit the readout."
+            )
+        return self.washout
+
+    def _validate_targets(self, y, series, collection):
+        parts = list(y) if collection and isinstance(y, (list, tuple)) else None
+        if collection and (parts is None or len(parts) != len(series)):
+            raise ValueError(
+                f"X is a list of {len(series)} series, so y must be a list of as "
+                "many target series."
+            )
+        parts = parts if collection else [y]
+        targets = []
+        for k, (target, x) in enumerate(zip(parts, series)):
+            target = check_array(
+                target, ensure_2d=False, dtype=x.dtype, input_name="y",
+                ensure_min_samples=1,
+            )
+            if target.ndim > 2 or len(target) != len(x):
+                name = f"y[{k}]" if collection else "y"
+                raise ValueError(
+                    f"{name} has {len(target)} time steps (shape {target.shape}), but "
+                    f"its input series has {len(x)}: give one target row per step."
+                )
+            targets.append(target)
+        if len({t.shape[1:] for t in targets}) > 1:
+            raise ValueError("Every target series must have the same number of columns.")
+        return targets
+
+    def _readout(self, features):
+        coef, intercept = self.readout_.coef_, self.readout_.intercept_
+        return features @ coef.T.astype(features.dtype) + np.asarray(
+            intercept, dtype=features.dtype
+        )
