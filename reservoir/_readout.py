@@ -576,16 +576,40 @@ class _SNLNNBase(MetaEstimatorMixin, BaseEstimator):
         "reservoir": [HasMethods(["fit", "transform"]), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "standardize": ["boolean"],
+        "random_state": ["random_state"],
     }
 
-    def __init__(self, reservoir=None, *, readout="ridge", alpha=1.0, standardize=True):
+    def __init__(
+        self, reservoir=None, *, readout="ridge", alpha=1.0, standardize=True,
+        random_state=None,
+    ):
         self.reservoir = reservoir
         self.readout = readout
         self.alpha = alpha
         self.standardize = standardize
+        self.random_state = random_state
+
+    def set_params(self, **params):
+        """Set parameters; ``reservoir__*`` works with the default ``reservoir=None``.
+
+        A nested ``reservoir__name`` given while ``reservoir`` is None first makes
+        ``reservoir`` the default ``SNLNNTransformer()``, so that grid searches
+        can tune the default reservoir.
+        """
+        if (
+            self.reservoir is None
+            and params.get("reservoir") is None
+            and any(key.startswith("reservoir__") for key in params)
+        ):
+            params = {"reservoir": SNLNNTransformer(), **params}
+        return super().set_params(**params)
 
     def _make_reservoir(self):
-        return SNLNNTransformer() if self.reservoir is None else clone(self.reservoir)
+        reservoir = SNLNNTransformer() if self.reservoir is None else clone(self.reservoir)
+        if self.random_state is not None:
+            # One seed for the whole model: it overrides the reservoir's own.
+            reservoir.set_params(random_state=self.random_state)
+        return reservoir
 
     def _fit_features(self, X, y):
         if y is None:
@@ -661,6 +685,10 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         0.95 with ``input_scaling=0.1``) and is neutral on flat digits; it
         costs one pass over the features.
 
+    random_state : int, RandomState instance or None, default=None
+        Seeds the reservoir's weights (and a ``"logistic"`` readout); when not
+        None it overrides the ``random_state`` of ``reservoir``.
+
     Attributes
     ----------
     reservoir_ : SNLNNTransformer
@@ -715,7 +743,7 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
                 return RidgeReadoutClassifier(alpha=self.alpha)
             if self.readout == "logistic":
                 C = np.inf if self.alpha == 0 else 1.0 / self.alpha
-                return LogisticRegression(C=C)
+                return LogisticRegression(C=C, random_state=self.random_state)
             raise ValueError(f"Unknown readout {self.readout!r}.")
         return clone(self.readout)
 
@@ -836,6 +864,10 @@ class SNLNNRegressor(RegressorMixin, _SNLNNBase):
     standardize : bool, default=True
         Whether to standardise the reservoir features (:class:`StandardScaler`)
         before the readout, so that the penalty acts equally on every unit.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the reservoir's weights; when not None it overrides the
+        ``random_state`` of ``reservoir``. The readout is deterministic.
 
     Attributes
     ----------

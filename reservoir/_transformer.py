@@ -21,8 +21,8 @@ from ._progress import Progress
 from ._weights import (
     INPUT_WEIGHTS,
     active_block,
-    cached_spectral_radius,
     draw_weights,
+    recurrent_scale,
 )
 
 
@@ -45,13 +45,27 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     :math:`\frac1T\sum_t s_t` and the spike rate :math:`\frac1T\sum_t z_t`.
 
     **Neurogenesis.** ``max_reservoir_dim`` neurons are drawn, ``reservoir_dim``
-    start active. While fitting, after each batch of ``batch_size`` sequences
-    the growth signal (``growth_criterion``) is compared with
-    ``growth_threshold``; above it, ``growth_step`` more neurons become active
-    and the active recurrent matrix is rescaled to ``spectral_radius``. Every
-    summary block is ``max_reservoir_dim`` wide and not-yet-active neurons read
-    0, so the output width never changes when the reservoir grows and a readout
-    fitted earlier keeps working after :meth:`partial_fit`.
+    start active. While fitting, each full batch of ``batch_size`` sequences
+    (counted across :meth:`partial_fit` calls, so that streaming and
+    :meth:`fit` grow alike) yields one growth decision: its growth signal
+    (``growth_criterion``) is compared with ``growth_threshold``, and above it
+    ``growth_step`` more neurons become active and the active recurrent matrix
+    is rescaled to ``spectral_radius``. A decision takes effect before the next
+    sequence is run, so the reservoir never grows after the data it would serve,
+    and a final partial batch decides nothing. Every summary block is
+    ``max_reservoir_dim`` wide and not-yet-active neurons read 0, so the output
+    width never changes when the reservoir grows. The features themselves do
+    change: new neurons feed back into the old ones and ``W`` is rescaled, so
+    a readout fitted before growth must be refitted after it.
+
+    **Batching.** Each row is independent of the others. Results are
+    bit-identical for any ``n_jobs`` and any number of concurrent callers, and
+    repeated calls give the same output. Across different batchings of the same
+    rows (a subset of rows, or ``fit_transform`` against ``fit().transform()``
+    after growth) the matrix products round differently with the position of a
+    sequence inside its block: float64 agrees to about 1e-13; float32 to about
+    1e-6, except where such a rounding difference moves a state across
+    ``spike_threshold``, which changes that neuron's state by the threshold.
 
     Parameters
     ----------
@@ -75,8 +89,17 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         row by row; 1 feeds the whole row as one step). A 3-D ``X`` of shape
         ``(n_samples, n_steps, n_inputs)`` brings its own steps.
     input_scaling : float, default=0.5
-        Standard deviation of the Gaussian input weights (the original model
-        used 0.1).
+        Spread of the input weights. With ``input_weights="gaussian"`` each
+        input weight has standard deviation ``input_scaling``; with
+        ``"receptive_field"`` the ``w = receptive_field`` weights inside a
+        neuron's window have standard deviation
+        ``input_scaling * sqrt(n_inputs_ / w)`` and the rest are 0, so every
+        row has the expected squared norm of a Gaussian row. It is not
+        normalised by the inputs per step: the input part of a pre-activation
+        has standard deviation ``input_scaling * ||x_t||``, so wide steps
+        saturate (one step of 784 MNIST pixels: 55% of ``|tanh|`` above 0.99 at
+        0.5, 0% at ``1 / sqrt(784)``). For wide steps use about
+        ``1 / sqrt(n_inputs_)`` (the original model used 0.1).
     bias_scaling : float, default=0.1
         Standard deviation of the Gaussian bias; 0 gives no bias.
     density : float, default=1.0
@@ -86,8 +109,10 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         ``"receptive_field"`` connects each neuron to one random window of
         ``receptive_field`` consecutive inputs of each step.
     receptive_field : int or None, default=None
-        Window width for ``input_weights="receptive_field"``; ``None`` means a
-        quarter of the inputs per step.
+        Window width, 1 to the inputs per step, for
+        ``input_weights="receptive_field"``; ``None`` means
+        ``max(1, n_inputs_ // 4)``. A wider window, or any value with
+        ``input_weights="gaussian"``, raises ValueError.
     growth_criterion : {"mean_abs_state", "spike_rate"}, default="mean_abs_state"
         Batch statistic that drives growth: the mean absolute state (the
         original rule) or the fraction of neuron-steps with a spike.
@@ -101,8 +126,11 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         Trajectory summaries to output, each ``max_reservoir_dim`` wide, in
         this order.
     n_jobs : int or None, default=None
-        Threads over chunks of sequences (``None`` means 1, ``-1`` all cores).
-        Results do not depend on it.
+        Threads over chunks of sequences (``None`` means 1, ``-1`` all cores;
+        0 is invalid). Results do not depend on it. BLAS runs on one thread
+        inside every collection (its rounding depends on its thread count), so
+        ``n_jobs`` is how a call uses more cores; inputs of fewer than two
+        chunks are split in two so that ``n_jobs=2`` helps them too.
     verbose : int, default=0
         Print progress of long fits and transforms to stderr.
     random_state : int, RandomState instance or None, default=None
@@ -125,9 +153,11 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     growth_history_ : ndarray of shape (n_growth_events, 2)
         For each growth event, the sequences seen so far and the new size.
     spike_rate_ : float
-        Fraction of neuron-steps that spiked during the last fit pass.
+        Fraction of neuron-steps that spiked, over the sequences that the final
+        reservoir ran in the last ``fit`` / ``partial_fit`` call (those after
+        its last growth event): the rate of the fitted reservoir.
     mean_abs_state_ : float
-        Mean absolute state during the last fit pass.
+        Mean absolute state over the same sequences.
     n_samples_seen_ : int
         Sequences seen by ``fit`` / ``partial_fit``.
     input_weights_ : ndarray of shape (max_reservoir_dim_, n_inputs_)
@@ -169,7 +199,11 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         "growth_step": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "summaries": [tuple, list],
-        "n_jobs": [Integral, None],
+        "n_jobs": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -253,8 +287,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         features : ndarray of shape (n_samples, n_features_out)
-            Equal to ``fit(X).transform(X)``: sequences seen before the last
-            growth event are recomputed with the final reservoir.
+            Equal to ``fit(X).transform(X)`` (to the rounding stated under
+            *Batching*): sequences seen before the last growth event are
+            recomputed with the final reservoir, the others are not.
         """
         sequences = self._validate_sequences(X, reset=True)
         self._initialise(sequences.shape[2])
@@ -265,7 +300,11 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         """Continue fitting (and growing) on another part of the data.
 
         The first call draws the reservoir as :meth:`fit` does; later calls
-        keep the weights and the active size and may grow it further.
+        keep the weights and the active size and may grow it further, with one
+        growth decision per ``batch_size`` sequences counted across calls. The
+        parameters that define the model are fixed by the first call: changing
+        one of them with ``set_params`` before another call raises ValueError
+        (call :meth:`fit` to start again); ``n_jobs`` and ``verbose`` may change.
 
         Parameters
         ----------
@@ -279,6 +318,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         self : SNLNNTransformer
         """
         first_call = not hasattr(self, "recurrent_weights_")
+        if not first_call:
+            self._check_model_params_unchanged()
         sequences = self._validate_sequences(X, reset=first_call)
         if first_call:
             self._initialise(sequences.shape[2])
@@ -296,6 +337,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         features : ndarray of shape (n_samples, len(summaries) * max_reservoir_dim_)
+            Computed with the parameters of the last ``fit``: changing one with
+            ``set_params`` takes effect at the next ``fit``, as for every
+            scikit-learn estimator.
         """
         check_is_fitted(self)
         sequences = self._validate_sequences(X, reset=False)
@@ -318,7 +362,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         _check_feature_names_in(self, input_features, generate_names=False)
         names = [
             f"{summary}{i}"
-            for summary in self.summaries
+            for summary in self._model["summaries"]
             for i in range(self.max_reservoir_dim_)
         ]
         return np.asarray(names, dtype=object)
@@ -329,12 +373,35 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         weights : ndarray or CSR matrix of shape (reservoir_size_, reservoir_size_)
-            Its spectral radius is ``spectral_radius``.
+            Its spectral radius is ``spectral_radius``, except for a nilpotent
+            block (a sparse draw with no directed cycle, see
+            :func:`reservoir._weights.recurrent_scale`), whose radius is 0
+            whatever the scale: fitting it warns and names ``density``.
         """
         check_is_fitted(self)
         block = active_block(self.recurrent_weights_, self.reservoir_size_)
         scale = self.recurrent_scale_
         return block * (self._recurrent_scale() if np.isnan(scale) else scale)
+
+    # Parameters that change results only through fit; the others do not
+    # change results at all.
+    _RUNTIME_PARAMS = ("n_jobs", "verbose")
+
+    def _check_model_params_unchanged(self):
+        current = self.get_params(deep=False)
+        current["summaries"] = tuple(current["summaries"])
+        changed = {
+            name: (value, current[name])
+            for name, value in self._model.items()
+            if current[name] != value
+        }
+        if changed:
+            listed = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
+            raise ValueError(
+                f"partial_fit continues the model drawn by the first call, but its "
+                f"parameters changed since: {listed}. Call fit to start again with "
+                "the new values."
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -347,9 +414,24 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     def _validate_sequences(self, X, reset):
         """Validated ``X`` as a (n_samples, n_steps, n_inputs) view."""
         dtype = [np.float64, np.float32]
+        if isinstance(X, (list, tuple)):
+            try:
+                as_array = np.asarray(X)
+            except ValueError as exc:  # ragged
+                raise ValueError(
+                    "X is a nested sequence of unequal lengths; give sequences of "
+                    "equal length as a 2-D or 3-D array."
+                ) from exc
+            if as_array.ndim == 3:
+                X = as_array
         if getattr(X, "ndim", None) == 3 and not sp.issparse(X):
             X = check_array(X, allow_nd=True, dtype=dtype, input_name="X")
             n_samples, n_steps, n_inputs = X.shape
+            if n_steps == 0 or n_inputs == 0:
+                raise ValueError(
+                    f"X has shape {X.shape}: sequences need at least one step of "
+                    "at least one input."
+                )
             if reset and self.n_steps not in (1, n_steps):
                 raise ValueError(
                     f"X is 3-D with {n_steps} time steps, but n_steps={self.n_steps}; "
@@ -394,6 +476,12 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                 f"summaries must be a non-empty tuple of distinct names from "
                 f"{SUMMARIES}; got {summaries!r}."
             )
+        self._model = {
+            name: value
+            for name, value in self.get_params(deep=False).items()
+            if name not in self._RUNTIME_PARAMS
+        }
+        self._model["summaries"] = tuple(summaries)
         self.n_inputs_ = n_inputs
         self.max_reservoir_dim_ = max_dim
         self._seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -409,6 +497,11 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         )
         self.growth_history_ = np.empty((0, 2), dtype=np.int64)
         self.n_samples_seen_ = 0
+        # The batch being filled for the next growth decision: sequences in it,
+        # sum of their mean |s|, spikes, neuron-steps; and a decision made at
+        # the end of a full batch, applied before the next sequence runs.
+        self._batch = [0, 0.0, 0.0, 0.0]
+        self._grow_next = False
         self._activate(self.reservoir_dim)
 
     def _activate(self, n_active):
@@ -421,10 +514,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     def _recurrent_scale(self):
         n_active = self.reservoir_size_
         block = active_block(self.recurrent_weights_, n_active)
-        key = (self._seed, self.max_reservoir_dim_, self.density, n_active)
-        radius = cached_spectral_radius(key, block)
-        # A nilpotent block (possible when very sparse) cannot be rescaled.
-        return self.spectral_radius / radius if radius > 0 else 0.0
+        key = (self._seed, self.max_reservoir_dim_, self._model["density"], n_active)
+        return recurrent_scale(self._model["spectral_radius"], block, key)
 
     def _operator(self, dtype):
         n = self.reservoir_size_
@@ -434,65 +525,98 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             self.input_weights_[:n], self.bias_[:n], w_rec, dtype, self.recurrent_scale_
         )
 
-    def _collect(self, sequences, label, out=None, operator=None):
-        progress = Progress(
-            len(sequences),
-            f"{type(self).__name__}({self.reservoir_size_} units) {label}",
-            enabled=bool(self.verbose),
-        )
+    def _collect(self, sequences, label, out=None, operator=None, summaries=None,
+                 progress=None):
+        if progress is None:
+            progress = self._progress(len(sequences), label)
         return collect_states(
             operator or self._operator(sequences.dtype),
             sequences,
-            leak_rate=self.leak_rate,
-            spike_threshold=self.spike_threshold,
-            summaries=tuple(self.summaries),
+            leak_rate=self._model["leak_rate"],
+            spike_threshold=self._model["spike_threshold"],
+            summaries=self._model["summaries"] if summaries is None else summaries,
             n_units_out=self.max_reservoir_dim_,
             n_jobs=effective_n_jobs(self.n_jobs),
             out=out,
             progress=progress,
         )
 
+    def _progress(self, total, label):
+        return Progress(
+            total,
+            f"{type(self).__name__}({self.reservoir_size_} units) {label}",
+            enabled=bool(self.verbose),
+        )
+
     def _fit_pass(self, sequences, keep_features):
-        """One pass over ``sequences``: measure spikes, grow, maybe keep features."""
+        """One pass over ``sequences``: measure, decide growth, maybe keep features.
+
+        Without ``keep_features`` nothing but statistics is written (no output
+        array at all), so ``fit`` costs the state collection and chunk buffers.
+        """
         n_samples, n_steps = sequences.shape[:2]
-        width = len(self.summaries) * self.max_reservoir_dim_
+        model = self._model
+        width = len(model["summaries"]) * self.max_reservoir_dim_
         features = (
             np.zeros((n_samples, width), dtype=sequences.dtype) if keep_features else None
         )
-        # Rows before `stale` were computed by a reservoir that has since grown.
+        # Rows before `stale` were computed by a reservoir that has since grown;
+        # `stats` covers the rows after it, run by the final reservoir.
         stale = 0
+        stats = np.zeros(3)  # sum of mean |s| * neuron-steps, spikes, neuron-steps
+        progress = self._progress(n_samples, "fit")
         start = 0
-        spikes = abs_state = neuron_steps = 0.0
         while start < n_samples:
-            can_grow = self.reservoir_size_ < self.max_reservoir_dim_
-            # Once growth is impossible the rest is one batch (better threading).
-            stop = min(start + self.batch_size, n_samples) if can_grow else n_samples
-            out = None if features is None else features[start:stop]
-            _, mean_abs, batch_spikes = self._collect(
-                sequences[start:stop], label="fit", out=out
-            )
-            steps = float(self.reservoir_size_) * n_steps * (stop - start)
-            spikes += batch_spikes
-            abs_state += float(mean_abs.sum(dtype=np.float64)) * steps / (stop - start)
-            neuron_steps += steps
-            self.n_samples_seen_ += stop - start
-            signal = growth_signal(
-                self.growth_criterion,
-                mean_abs_state=float(mean_abs.mean(dtype=np.float64)),
-                spike_rate=batch_spikes / steps,
-            )
-            if can_grow and signal > self.growth_threshold:
+            if self._grow_next:
+                self._grow_next = False
                 self._activate(
                     grown_size(
-                        self.reservoir_size_, self.growth_step, self.max_reservoir_dim_
+                        self.reservoir_size_, model["growth_step"], self.max_reservoir_dim_
                     )
                 )
                 event = [[self.n_samples_seen_, self.reservoir_size_]]
                 self.growth_history_ = np.vstack([self.growth_history_, event])
-                stale = stop
+                stale = start
+                stats[:] = 0.0
+            can_grow = self.reservoir_size_ < self.max_reservoir_dim_
+            # Up to the end of the batch being filled; once growth is impossible
+            # the rest is one call (better threading, no decisions to make).
+            stop = (
+                min(start + model["batch_size"] - self._batch[0], n_samples)
+                if can_grow
+                else n_samples
+            )
+            part = sequences[start:stop]
+            if features is None:
+                _, mean_abs, spikes = self._collect(
+                    part, "fit", summaries=(), progress=progress
+                )
+            else:
+                _, mean_abs, spikes = self._collect(
+                    part, "fit", out=features[start:stop], progress=progress
+                )
+            count = stop - start
+            neuron_steps = float(self.reservoir_size_) * n_steps * count
+            abs_total = float(mean_abs.sum(dtype=np.float64))
+            stats += [abs_total * neuron_steps / count, spikes, neuron_steps]
+            self.n_samples_seen_ += count
+            if can_grow:
+                batch = self._batch
+                batch[0] += count
+                batch[1] += abs_total
+                batch[2] += spikes
+                batch[3] += neuron_steps
+                if batch[0] == model["batch_size"]:
+                    signal = growth_signal(
+                        model["growth_criterion"],
+                        mean_abs_state=batch[1] / batch[0],
+                        spike_rate=batch[2] / batch[3],
+                    )
+                    self._grow_next = signal > model["growth_threshold"]
+                    self._batch = [0, 0.0, 0.0, 0.0]
             start = stop
-        self.spike_rate_ = spikes / neuron_steps
-        self.mean_abs_state_ = abs_state / neuron_steps
+        self.mean_abs_state_ = stats[0] / stats[2]
+        self.spike_rate_ = stats[1] / stats[2]
         if features is not None and stale:
             features[:stale] = 0.0
             self._collect(sequences[:stale], label="fit (after growth)", out=features[:stale])

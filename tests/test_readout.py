@@ -481,3 +481,28 @@ def test_add_outer_updates_in_place(order):
     expected = a - 0.5 * np.outer(x, y)
     _add_outer(a, x, y, -0.5)
     assert_allclose(a, expected, rtol=1e-14)
+
+
+# ------------------------------------------- seeding and tuning (#10.10)
+
+
+@pytest.mark.parametrize("Model", [SNLNNClassifier, SNLNNRegressor])
+def test_meta_estimators_take_a_random_state(Model):
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300] / 16, y[:300]
+    a = Model(random_state=0).fit(X, y).predict(X)
+    b = Model(random_state=0).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+    model = Model(SNLNNTransformer(random_state=5), random_state=1).fit(X, y)
+    assert model.reservoir_.random_state == 1
+
+
+@pytest.mark.parametrize("Model", [SNLNNClassifier, SNLNNRegressor])
+def test_default_reservoir_can_be_tuned_by_nested_parameters(Model):
+    X, y = load_digits(return_X_y=True)
+    model = Model().set_params(reservoir__spectral_radius=0.5)
+    assert model.reservoir.spectral_radius == 0.5
+    search = GridSearchCV(
+        Model(random_state=0), {"reservoir__leak_rate": [0.3, 1.0]}, cv=2
+    ).fit(X[:200] / 16, y[:200])
+    assert search.best_estimator_.reservoir_.leak_rate in (0.3, 1.0)

@@ -178,16 +178,85 @@ def test_partial_fit_continues_growth_and_keeps_output_width(digits):
         n_steps=8, growth_threshold=0.0, random_state=0,
     )
     snlnn.partial_fit(X[:400])
-    assert snlnn.reservoir_size_ == 30
+    # The decision of the first full batch waits for data the growth can serve.
+    assert snlnn.reservoir_size_ == 20 and len(snlnn.growth_history_) == 0
     readout = RidgeClassifier().fit(snlnn.transform(X), y)
     weights = snlnn.input_weights_.copy()
     snlnn.partial_fit(X[400:1200])
-    assert snlnn.reservoir_size_ == 50
-    np.testing.assert_array_equal(snlnn.growth_history_[:, 0], [400, 800, 1200])
-    assert snlnn.n_samples_seen_ == 1200
+    assert snlnn.reservoir_size_ == 40
+    np.testing.assert_array_equal(snlnn.growth_history_, [[400, 30], [800, 40]])
+    snlnn.partial_fit(X[1200:1210])
+    np.testing.assert_array_equal(snlnn.growth_history_[-1], [1200, 50])
+    assert snlnn.n_samples_seen_ == 1210
     np.testing.assert_array_equal(snlnn.input_weights_, weights)
     # The earlier readout still accepts the grown reservoir's features.
     assert readout.predict(snlnn.transform(X)).shape == y.shape
+
+
+def test_partial_fit_grows_as_fit_does(digits):
+    """One decision per batch_size sequences, counted across calls (#10.3)."""
+    X = digits[0][:1000]
+    params = dict(reservoir_dim=20, max_reservoir_dim=200, growth_step=10,
+                  batch_size=250, n_steps=8, growth_threshold=0.0, random_state=0)
+    fitted = SNLNNTransformer(**params).fit(X)
+    streamed = SNLNNTransformer(**params)
+    for part in np.array_split(X, 10):  # 100 per call, across batch boundaries
+        streamed.partial_fit(part)
+    assert fitted.reservoir_size_ == streamed.reservoir_size_ == 50
+    np.testing.assert_array_equal(fitted.growth_history_, streamed.growth_history_)
+    np.testing.assert_allclose(fitted.transform(X), streamed.transform(X), atol=1e-12)
+    assert streamed.spike_rate_ > 0
+
+
+def test_no_growth_after_the_last_partial_batch(digits, monkeypatch):
+    """The README's example: a short final batch decides nothing (#10.2)."""
+    X = digits[0]
+    computed = []
+    original = reservoir._collect.collect_states
+
+    def count(operator, x, **kwargs):
+        computed.append(len(x))
+        return original(operator, x, **kwargs)
+
+    monkeypatch.setattr(reservoir._transformer, "collect_states", count)
+    snlnn = SNLNNTransformer(reservoir_dim=200, n_steps=8, random_state=0)
+    features = snlnn.fit_transform(X)
+    # Growth after the first full batch; rows 1000-1796 run by the final
+    # reservoir once; only the first batch is recomputed.
+    np.testing.assert_array_equal(snlnn.growth_history_, [[1000, 210]])
+    assert sum(computed) == len(X) + 1000
+    # spike_rate_ is the final reservoir's own rate on the rows it ran.
+    n = snlnn.reservoir_size_
+    rates = features[1000:, 2 * snlnn.max_reservoir_dim_:][:, :n]
+    np.testing.assert_allclose(snlnn.spike_rate_, rates.mean(), rtol=1e-9)
+
+
+def test_fit_keeps_no_output(digits):
+    """fit collects statistics only: no (n_samples, n_features) array (#10.5)."""
+    import tracemalloc
+
+    X = np.tile(digits[0], (3, 1)).astype(np.float32)
+    snlnn = SNLNNTransformer(200, max_reservoir_dim=200, n_steps=8, random_state=0)
+    snlnn.fit(X[:10])
+    tracemalloc.start()
+    snlnn.fit(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    output_bytes = len(X) * 600 * 4  # 12.9 MB
+    assert peak < output_bytes / 5
+
+
+def test_growth_changes_old_neurons_features(digits):
+    """Why the docs say to refit a readout after growth (#10.4)."""
+    X = digits[0]
+    snlnn = SNLNNTransformer(
+        reservoir_dim=80, max_reservoir_dim=160, growth_step=80, batch_size=500,
+        n_steps=8, growth_threshold=0.0, random_state=0,
+    ).partial_fit(X[:500])
+    before = snlnn.transform(X)[:, :80]
+    snlnn.partial_fit(X[500:510])
+    assert snlnn.reservoir_size_ == 160
+    assert np.abs(snlnn.transform(X)[:, :80] - before).max() > 0.05
 
 
 def test_fit_transform_equals_fit_then_transform_after_growth(digits):
@@ -440,3 +509,87 @@ def test_inputs_are_not_modified(digits):
     fortran = np.asfortranarray(digits[0][:50])
     expected = snlnn.transform(np.ascontiguousarray(fortran))
     np.testing.assert_allclose(snlnn.transform(fortran), expected, atol=1e-6)
+
+
+# ------------------------------------------ parameters after fit (#10.7, 11)
+
+
+def test_set_params_after_fit_changes_nothing_until_refit(digits):
+    X = digits[0][:100]
+    snlnn = SNLNNTransformer(n_steps=8, random_state=0).fit(X)
+    expected = snlnn.transform(X)
+    for params in [{"leak_rate": 0.9}, {"spike_threshold": 0.1},
+                   {"spectral_radius": 0.2}, {"summaries": ("max",)},
+                   {"summaries": ("final",)}, {"density": 0.1}]:
+        snlnn.set_params(**params)
+        np.testing.assert_array_equal(snlnn.transform(X), expected)
+        assert len(snlnn.get_feature_names_out()) == expected.shape[1]
+        snlnn.set_params(**SNLNNTransformer(n_steps=8, random_state=0).get_params())
+    refit = snlnn.set_params(leak_rate=0.9).fit(X).transform(X)
+    assert not np.allclose(refit, expected)
+
+
+def test_partial_fit_refuses_changed_model_parameters(digits):
+    X = digits[0][:100]
+    snlnn = SNLNNTransformer(n_steps=8, random_state=0).partial_fit(X)
+    snlnn.set_params(leak_rate=5.0)
+    with pytest.raises(ValueError, match=r"leak_rate 0.3 -> 5.0.*Call fit"):
+        snlnn.partial_fit(X)
+    # Runtime parameters may change; the result does not.
+    snlnn.set_params(leak_rate=0.3, n_jobs=2, verbose=0, summaries=["final", "mean", "spike_rate"])
+    snlnn.partial_fit(X)
+
+
+def test_n_jobs_zero_is_refused_before_any_work():
+    with pytest.raises(ValueError, match="n_jobs"):
+        SNLNNTransformer(n_jobs=0).fit(np.ones((3, 4)))
+
+
+def test_nested_lists_in_3d_are_sequences(digits):
+    X = digits[0][:20].reshape(20, 8, 8)
+    snlnn = SNLNNTransformer(random_state=0)
+    expected = snlnn.fit_transform(X)
+    np.testing.assert_array_equal(snlnn.transform(X.tolist()), expected)
+    np.testing.assert_array_equal(
+        SNLNNTransformer(random_state=0).fit_transform(X.tolist()), expected
+    )
+    with pytest.raises(ValueError, match="unequal lengths"):
+        snlnn.transform([[[1.0] * 8] * 8, [[1.0] * 8] * 7])
+
+
+def test_nilpotent_sparse_reservoir_warns_and_stays_bounded():
+    X = np.random.default_rng(0).random((50, 4, 8))
+    with pytest.warns(UserWarning, match="density"):
+        snlnn = SNLNNTransformer(400, max_reservoir_dim=400, density=0.001,
+                                 random_state=0).fit(X)
+    w_rec = snlnn.active_recurrent_weights()
+    assert 0 < abs(w_rec).max() < 10  # never 1 / eps
+    assert np.isfinite(snlnn.transform(X)).all()
+
+
+# ------------------------------------------------ batching guarantee (#10.9)
+
+
+def test_float32_batching_agrees_to_rounding_or_one_spike(digits):
+    """The documented float32 guarantee across batchings of the same rows."""
+    X = np.tile(digits[0], (2, 1)).astype(np.float32)
+    snlnn = SNLNNTransformer(n_steps=8, random_state=0).fit(X)
+    full = snlnn.transform(X)
+    for shifted, reference_rows in [(snlnn.transform(X[300:]), full[300:]),
+                                    (snlnn.transform(X[7:20]), full[7:20])]:
+        diff = np.abs(shifted - reference_rows)
+        assert np.mean(diff > 1e-5) < 1e-3
+        assert diff.max() <= 1.0 + 1e-5  # a flipped spike, at the most
+    # Same batching, other n_jobs or a repeated call: bit-identical.
+    np.testing.assert_array_equal(snlnn.set_params(n_jobs=2).transform(X), full)
+
+
+def test_float64_fit_transform_agrees_with_fit_then_transform(digits):
+    X = digits[0]
+    params = dict(reservoir_dim=10, max_reservoir_dim=40, batch_size=300,
+                  n_steps=8, growth_threshold=0.0, random_state=0)
+    for dtype, atol in [(np.float64, 1e-12), (np.float32, 1e-5)]:
+        snlnn = SNLNNTransformer(**params)
+        features = snlnn.fit_transform(X.astype(dtype))
+        other = snlnn.transform(X.astype(dtype))
+        assert np.mean(np.abs(features - other) > atol) < 1e-3
