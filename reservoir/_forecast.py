@@ -384,8 +384,10 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
     reservoir : SNLNNSeriesTransformer or None, default=None
         Cloned in :meth:`fit`; ``None`` uses ``SNLNNSeriesTransformer()``.
         Tune it as ``reservoir__spectral_radius`` and so on.
-    alpha : float, default=1e-6
-        Ridge penalty of the readout (the intercept is not penalised).
+    alpha : float, default=1e-8
+        Ridge penalty of the readout (the intercept is not penalised); 1e-8
+        beat 1e-6 on every benchmark task (float64). Raise it for float32
+        features, whose Gram matrix is then rounded to float32 products.
     washout : int or "auto", default="auto"
         Initial steps of each training series left out of the readout fit,
         while the state forgets its start. ``"auto"`` is ``min(100,
@@ -447,7 +449,7 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
     }
 
     def __init__(
-        self, reservoir=None, *, alpha=1e-6, washout="auto", initial_state="zero",
+        self, reservoir=None, *, alpha=1e-8, washout="auto", initial_state="zero",
         random_state=None,
     ):
         self.reservoir = reservoir
