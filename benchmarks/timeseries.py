@@ -9,7 +9,8 @@ whole rescaled series, since an 84-step window's own std is small):
 - ``mg_free``: train one step ahead on 5,000 steps, then generate 500 steps
   closed loop from 10 start points after the training data (each after a
   500-step teacher-forced context); NRMSE over the first 84, 200 and 500
-  generated steps, median over the starts; figure of truth vs generation.
+  generated steps, median over the starts; truth vs generation is plotted
+  to ``benchmarks/results/timeseries_mg_free.png``.
 - ``narma``: NARMA-10 one step ahead, 4,000 train / 2,000 test after a
   200-step discard.
 - ``lorenz``: Lorenz (x, y, z) one step ahead (step 0.01, each channel
@@ -48,7 +49,6 @@ from reservoir import SNLNNForecaster, SNLNNSeriesTransformer  # noqa: E402
 from reservoir import _weights  # noqa: E402
 from reservoir.datasets import lorenz, mackey_glass, narma  # noqa: E402
 
-FIGURE = Path(__file__).resolve().parent.parent / "examples" / "figures"
 
 # Per-task settings (chosen by small sweeps over spectral radius, leak, input
 # scaling and the penalty; see the README). "default" rows use the defaults.
@@ -214,8 +214,9 @@ def _plot(x, start, forecast, n_gen):
     ax.plot(t, forecast[:, 0], lw=1, color="C3", label="generated (closed loop)")
     ax.set(xlabel="steps after the context", title="Mackey-Glass, 1000 units")
     ax.legend(loc="lower left", fontsize=8)
-    FIGURE.mkdir(parents=True, exist_ok=True)
-    fig.savefig(FIGURE / "benchmark_mg_free.png", dpi=110, bbox_inches="tight")
+    path = Path(__file__).resolve().parent / "results" / "timeseries_mg_free.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 

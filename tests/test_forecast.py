@@ -302,7 +302,8 @@ def test_list_of_series_fit_drops_each_washout():
     assert model.readout_.n_samples_seen_ == 180
     pred = model.predict(series)
     assert pred.shape == (200, 1)
-    auto = SNLNNForecaster(SNLNNSeriesTransformer(20, random_state=0)).fit(series, targets)
+    auto = SNLNNForecaster(SNLNNSeriesTransformer(20, random_state=0))
+    auto.fit(series, targets)
     np.testing.assert_array_equal(auto.washout_, [12, 8])
 
 
@@ -352,7 +353,8 @@ def test_bad_input_raises_a_clear_value_error(call, message):
 
 
 def test_predict_does_not_change_the_model(mg):
-    model = SNLNNForecaster(SNLNNSeriesTransformer(40, random_state=0)).fit(mg[:300], mg[1:301])
+    model = SNLNNForecaster(SNLNNSeriesTransformer(40, random_state=0))
+    model.fit(mg[:300], mg[1:301])
     state, features = model.final_state_.copy(), model.final_features_.copy()
     first = model.generate(10)
     model.predict(mg[300:400], initial_state=model.final_state_)
