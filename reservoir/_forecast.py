@@ -33,7 +33,7 @@ from sklearn.utils.validation import (
 
 from ._blas import single_threaded_blas
 from ._kernels import generate_series, series_states, series_states_batch
-from ._weights import INPUT_WEIGHTS, active_block, cached_spectral_radius, draw_weights
+from ._weights import INPUT_WEIGHTS, active_block, draw_weights, recurrent_scale
 
 __all__ = ["SNLNNForecaster", "SNLNNSeriesTransformer"]
 
@@ -279,12 +279,11 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------- helpers
 
     def _recurrent_scale(self):
-        """The factor giving the active block ``spectral_radius`` (one line to swap)."""
+        """The factor giving ``W`` the spectral radius ``spectral_radius``."""
         n = self.reservoir_dim
         block = active_block(self.recurrent_weights_, n)
         # Same key as SNLNNTransformer's for the same draw: refits share the solve.
-        radius = cached_spectral_radius((self._seed, n, self.density, n), block)
-        return self.spectral_radius / radius if radius > 0 else 0.0
+        return recurrent_scale(self.spectral_radius, block, (self._seed, n, self.density, n))
 
     def _layout(self):
         """Columns of the input and spike blocks (-1 when absent), and the width."""
