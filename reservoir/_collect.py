@@ -140,6 +140,10 @@ def collect_states(
         Total spikes emitted.
     """
     n_samples, n_steps = x.shape[:2]
+    if x.shape[2] != operator.n_inputs:
+        raise ValueError(
+            f"x has {x.shape[2]} inputs per step, the reservoir {operator.n_inputs}."
+        )
     n = operator.n_active
     dtype = operator.dtype
     if out is None:
@@ -196,7 +200,14 @@ def collect_states(
         mean_abs[start:stop] *= dtype.type(1.0 / max(n, 1))
         return float(spikes), stop - start
 
-    work = work_one_step if n_steps == 1 else work_steps
+    run = work_one_step if n_steps == 1 else work_steps
+
+    def work(start):
+        # Entered again in the thread that runs the chunk: re-asserts one BLAS
+        # thread per chunk, and sets it at all for a per-thread (OpenMP) BLAS.
+        with single_threaded_blas():
+            return run(start)
+
     starts = range(0, n_samples, chunk)
     total_spikes = 0.0
     with single_threaded_blas():

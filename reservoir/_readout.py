@@ -24,7 +24,7 @@ from sklearn.base import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import get_tags
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import (
@@ -596,20 +596,34 @@ class _SNLNNBase(MetaEstimatorMixin, BaseEstimator):
         ``reservoir`` the default ``SNLNNTransformer()``, so that grid searches
         can tune the default reservoir.
         """
-        if (
-            self.reservoir is None
-            and params.get("reservoir") is None
-            and any(key.startswith("reservoir__") for key in params)
+        if params.get("reservoir", self.reservoir) is None and any(
+            key.startswith("reservoir__") for key in params
         ):
-            params = {"reservoir": SNLNNTransformer(), **params}
+            params = {**params, "reservoir": SNLNNTransformer()}
         return super().set_params(**params)
 
     def _make_reservoir(self):
         reservoir = SNLNNTransformer() if self.reservoir is None else clone(self.reservoir)
-        if self.random_state is not None:
-            # One seed for the whole model: it overrides the reservoir's own.
-            reservoir.set_params(random_state=self.random_state)
-        return reservoir
+        if self.random_state is None:
+            return reservoir
+        # One seed for the whole model: it overrides the reservoir's own. A
+        # composite reservoir (Pipeline, FeatureUnion) gets a distinct seed per
+        # random part, drawn from it, so that its reservoirs stay different.
+        keys = sorted(
+            key for key in reservoir.get_params(deep=True)
+            if key == "random_state" or key.endswith("__random_state")
+        )
+        if not keys:
+            raise ValueError(
+                f"random_state={self.random_state!r} was given, but the reservoir "
+                f"{type(reservoir).__name__} has no random_state parameter to seed."
+            )
+        if keys == ["random_state"]:
+            return reservoir.set_params(random_state=self.random_state)
+        rng = check_random_state(self.random_state)
+        return reservoir.set_params(
+            **{key: int(rng.randint(np.iinfo(np.int32).max)) for key in keys}
+        )
 
     def _fit_features(self, X, y):
         if y is None:
@@ -626,8 +640,10 @@ class _SNLNNBase(MetaEstimatorMixin, BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         if self.standardize:
-            # The reservoir output is a fresh array owned by us: scale in place.
-            self.scaler_ = StandardScaler(copy=False)
+            # SNLNNTransformer returns a fresh array owned by us: scale it in
+            # place. Another reservoir may return its input (or a view of it).
+            owned = isinstance(self.reservoir_, SNLNNTransformer)
+            self.scaler_ = StandardScaler(copy=not owned)
             features = self.scaler_.fit_transform(features)
         else:
             self.scaler_ = None

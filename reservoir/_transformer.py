@@ -63,9 +63,10 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     repeated calls give the same output. Across different batchings of the same
     rows (a subset of rows, or ``fit_transform`` against ``fit().transform()``
     after growth) the matrix products round differently with the position of a
-    sequence inside its block: float64 agrees to about 1e-13; float32 to about
-    1e-6, except where such a rounding difference moves a state across
-    ``spike_threshold``, which changes that neuron's state by the threshold.
+    sequence inside its block: float64 agrees to about 1e-13 and float32 to
+    about 1e-6, except where such a rounding difference moves a state across
+    ``spike_threshold`` (rare in float32, rarer still in float64), which changes
+    that neuron's state by the threshold.
 
     Parameters
     ----------
@@ -129,8 +130,10 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         Threads over chunks of sequences (``None`` means 1, ``-1`` all cores;
         0 is invalid). Results do not depend on it. BLAS runs on one thread
         inside every collection (its rounding depends on its thread count), so
-        ``n_jobs`` is how a call uses more cores; inputs of fewer than two
-        chunks are split in two so that ``n_jobs=2`` helps them too.
+        ``n_jobs`` is how a call uses more cores. An input of fewer than two
+        full chunks (512 sequences; 2048 of one step) is cut into two chunks of
+        at least 32 sequences, so that ``n_jobs=2`` helps it too; 32 sequences
+        or fewer run as one chunk.
     verbose : int, default=0
         Print progress of long fits and transforms to stderr.
     random_state : int, RandomState instance or None, default=None
@@ -268,9 +271,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         -------
         self : SNLNNTransformer
         """
-        sequences = self._validate_sequences(X, reset=True)
-        self._initialise(sequences.shape[2])
-        self._fit_pass(sequences, keep_features=False)
+        self._fit_from_scratch(X, keep_features=False)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -291,9 +292,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             *Batching*): sequences seen before the last growth event are
             recomputed with the final reservoir, the others are not.
         """
-        sequences = self._validate_sequences(X, reset=True)
-        self._initialise(sequences.shape[2])
-        return self._fit_pass(sequences, keep_features=True)
+        return self._fit_from_scratch(X, keep_features=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -320,10 +319,10 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         first_call = not hasattr(self, "recurrent_weights_")
         if not first_call:
             self._check_model_params_unchanged()
-        sequences = self._validate_sequences(X, reset=first_call)
         if first_call:
-            self._initialise(sequences.shape[2])
-        self._fit_pass(sequences, keep_features=False)
+            self._fit_from_scratch(X, keep_features=False)
+        else:
+            self._fit_pass(self._validate_sequences(X, reset=False), keep_features=False)
         return self
 
     def transform(self, X):
@@ -410,6 +409,26 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------- helpers
+
+    # Fitted state that is not a public ``*_`` attribute.
+    _PRIVATE_STATE = ("_model", "_seed", "_batch", "_grow_next")
+
+    def _fit_from_scratch(self, X, keep_features):
+        """Validate, draw and run one fit pass; a failure leaves no fitted state.
+
+        Without that, an error raised half-way (a parameter checked against the
+        data) would leave the attributes of the new data beside the weights of
+        the old fit, and ``transform`` would compute garbage.
+        """
+        try:
+            sequences = self._validate_sequences(X, reset=True)
+            self._initialise(sequences.shape[2])
+            return self._fit_pass(sequences, keep_features)
+        except BaseException:
+            for name in list(vars(self)):
+                if name.endswith("_") or name in self._PRIVATE_STATE:
+                    delattr(self, name)
+            raise
 
     def _validate_sequences(self, X, reset):
         """Validated ``X`` as a (n_samples, n_steps, n_inputs) view."""

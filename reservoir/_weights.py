@@ -133,10 +133,15 @@ def _sparse_normal(rng, n, density):
     expected = density * size
     # Enough gaps to pass the end almost always; the loop covers the rest.
     chunk = int(expected + 6.0 * np.sqrt(expected * (1.0 - density)) + 16)
-    gaps = [rng.geometric(density, chunk)]
+    def draw(count):
+        # A gap past the end ends the matrix; capping it keeps the sums from
+        # overflowing int64, which geometric() saturates at for density < 1e-18.
+        return np.minimum(rng.geometric(density, count), size + 1)
+
+    gaps = [draw(chunk)]
     total = int(gaps[0].sum())
     while total < size:
-        gaps.append(rng.geometric(density, max(16, chunk // 16)))
+        gaps.append(draw(max(16, chunk // 16)))
         total += int(gaps[-1].sum())
     positions = np.concatenate(gaps) if len(gaps) > 1 else gaps[0]
     del gaps

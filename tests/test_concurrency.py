@@ -140,3 +140,32 @@ def test_small_inputs_are_split_so_two_threads_can_work(X, monkeypatch):
     one = snlnn.set_params(n_jobs=1).transform(X[:100])
     assert chunks == [50, 50]
     np.testing.assert_array_equal(snlnn.set_params(n_jobs=2).transform(X[:100]), one)
+
+
+def test_other_code_changing_blas_threads_meanwhile(X, two_blas_threads):
+    """Another thread's threadpool_limits ends while we compute: the next chunk
+    holds one thread again, and the end restores the count the others left."""
+    snlnn = SNLNNTransformer(20, n_steps=4, random_state=0).fit(X[:100, :32])
+    entered, release = threading.Event(), threading.Event()
+    inside = []
+    original = reservoir._collect.ReservoirOperator.run_chunk
+
+    def spy(self, *args):
+        entered.set()
+        release.wait(10)
+        inside.append(numpy_blas_threads())
+        return original(self, *args)
+
+    others = threadpool_limits(limits=1, user_api="blas")  # e.g. sklearn's KMeans
+    reservoir._collect.ReservoirOperator.run_chunk = spy
+    try:
+        worker = threading.Thread(target=snlnn.transform, args=(X[:100, :32],))
+        worker.start()
+        entered.wait(10)
+        others.restore_original_limits()
+        release.set()
+        worker.join()
+    finally:
+        reservoir._collect.ReservoirOperator.run_chunk = original
+    assert len(inside) == 2 and inside[1] == [1]
+    assert blas_threads() == two_blas_threads

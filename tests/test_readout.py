@@ -506,3 +506,27 @@ def test_default_reservoir_can_be_tuned_by_nested_parameters(Model):
         Model(random_state=0), {"reservoir__leak_rate": [0.3, 1.0]}, cv=2
     ).fit(X[:200] / 16, y[:200])
     assert search.best_estimator_.reservoir_.leak_rate in (0.3, 1.0)
+
+
+@pytest.mark.parametrize("Model", [SNLNNClassifier, SNLNNRegressor])
+def test_meta_estimators_seed_composite_reservoirs_and_never_touch_x(Model):
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200] / 16, y[:200]
+    original = X.copy()
+    # A reservoir that returns its input: standardising must not act on X.
+    Model(FunctionTransformer()).fit(X, y).predict(X)
+    assert_array_equal(X, original)
+    union = make_union(SNLNNTransformer(10, random_state=0),
+                       SNLNNTransformer(10, random_state=0))
+    model = Model(make_pipeline(MinMaxScaler(), union), random_state=3).fit(X, y)
+    seeds = [part.random_state for _, part in model.reservoir_[1].transformer_list]
+    assert seeds[0] != seeds[1]
+    with pytest.raises(ValueError, match="no random_state parameter"):
+        Model(FunctionTransformer(), random_state=0).fit(X, y)
+    model = Model(SNLNNTransformer(7)).set_params(
+        reservoir=None, reservoir__reservoir_dim=3
+    )
+    assert model.reservoir.reservoir_dim == 3

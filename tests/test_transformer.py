@@ -593,3 +593,20 @@ def test_float64_fit_transform_agrees_with_fit_then_transform(digits):
         features = snlnn.fit_transform(X.astype(dtype))
         other = snlnn.transform(X.astype(dtype))
         assert np.mean(np.abs(features - other) > atol) < 1e-3
+
+
+@pytest.mark.parametrize("density", [1.0, 0.5])
+def test_a_failed_refit_leaves_no_half_fitted_state(digits, density):
+    from sklearn.exceptions import NotFittedError
+
+    X = digits[0][:40, :8]
+    snlnn = SNLNNTransformer(10, n_steps=2, density=density, random_state=0).fit(X)
+    snlnn.set_params(n_steps=4, max_reservoir_dim=3)
+    with pytest.raises(ValueError, match="max_reservoir_dim=3"):
+        snlnn.fit(X)
+    with pytest.raises(NotFittedError):
+        snlnn.transform(X)
+    snlnn.set_params(n_steps=3, max_reservoir_dim=None)
+    with pytest.raises(ValueError, match="cannot be split"):
+        snlnn.fit_transform(X)
+    assert not hasattr(snlnn, "n_features_in_")

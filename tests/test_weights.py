@@ -335,3 +335,12 @@ def test_input_weight_standard_deviations_are_as_documented():
         assert np.mean(np.sum(w_in**2, axis=1)) == pytest.approx(
             n_inputs * scaling**2, rel=0.02
         )
+
+
+@pytest.mark.parametrize("density", [1e-19, 1e-200])
+def test_vanishing_density_draws_an_empty_matrix(density):
+    # geometric() saturates at int64 max there: the gap sums once overflowed
+    # (a negative indptr) or never reached the end (an endless loop).
+    w_rec = _weights.draw_weights(0, 3, 50, input_scaling=1.0, bias_scaling=0.0,
+                                  density=density)[2]
+    assert sp.issparse(w_rec) and w_rec.nnz == 0 and w_rec.shape == (50, 50)
