@@ -43,6 +43,13 @@ CASES = {
         0.90,
         "grew from 50 to",
     ),
+    "forecasting": (
+        "forecasting.py",
+        (),
+        ["forecasting.png"],
+        None,
+        "closed loop, first 300 generated steps",
+    ),
     "spikes": (
         "spikes.py",
         (),
