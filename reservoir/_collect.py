@@ -8,6 +8,11 @@ pools never fight over the cores and every chunk is computed identically for
 any ``n_jobs`` and any number of concurrent callers.
 Memory is ``O(n_jobs * CHUNK_ROWS * n_units)`` plus the output. One-step
 sequences take a path of their own, in the output's row layout.
+
+Sequences of different lengths (``lengths``) are sorted longest first, so that
+each chunk holds sequences of similar length and, at step ``t``, the ones still
+running are a prefix of its columns: each runs for exactly its own length, and
+no padding reaches any summary.
 """
 
 import threading
@@ -17,9 +22,23 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._blas import single_threaded_blas
-from ._kernels import csr_matmul_add, first_step, leaky_spike_update, transpose_scaled
+from ._kernels import (
+    RESET_NONE,
+    RESET_SUBTRACT,
+    RESET_ZERO,
+    csr_matmul_add,
+    first_step,
+    leaky_spike_update,
+    record_window_ends,
+    transpose_scaled,
+)
 
-SUMMARIES = ("final", "mean", "spike_rate")
+# Per-neuron summaries of a trajectory. The window summaries are ``n_windows``
+# blocks each: the mean state, and the spike rate, over K consecutive parts of
+# equal length (window k holds the steps t with floor(K t / length) == k).
+SUMMARIES = ("final", "mean", "spike_rate", "window_mean", "window_spike_rate")
+WINDOW_SUMMARIES = ("window_mean", "window_spike_rate")
+SPIKE_RESETS = {"subtract": RESET_SUBTRACT, "zero": RESET_ZERO, "none": RESET_NONE}
 CHUNK_ROWS = 256
 # One-step chunks hold no state, only one (rows, units) block per thread; larger
 # ones spread BLAS's packing of W_in over more rows (2 threads: 78% -> 87% of
@@ -29,6 +48,17 @@ ONE_STEP_CHUNK_ROWS = 1024
 # per chunk), so that n_jobs=2 keeps both cores busy on small inputs. The split
 # depends on n_samples alone: results never depend on n_jobs.
 MIN_CHUNK_ROWS = 32
+
+
+def summary_width(summaries, n_units, n_windows):
+    """Output columns of ``summaries``, each block ``n_units`` wide."""
+    return n_units * sum(n_windows if s in WINDOW_SUMMARIES else 1 for s in summaries)
+
+
+def window_ends(lengths, n_windows):
+    """(K - 1, B) step counts at which windows 0 .. K-2 end: ceil((k+1) L / K)."""
+    k = np.arange(1, n_windows, dtype=np.int64)[:, None]
+    return -((-k * lengths[None, :]) // n_windows)
 
 
 class ReservoirOperator:
@@ -67,11 +97,15 @@ class ReservoirOperator:
                 w_rec, recurrent_scale, out=self.weights[:, head:], casting="same_kind"
             )
 
-    def run_chunk(self, x, keep, leak_rate, spike_threshold):
+    def run_chunk(self, x, keep, leak_rate, spike_threshold, reset, lengths, ends):
         """Run sequences ``x`` of shape (B, T, D); return per-unit summaries.
 
-        Returns ``final, state_sum, spike_count`` of shape (n_active, B) and
-        ``abs_sum`` of shape (B,), the sum of ``|s|`` over steps and units.
+        ``lengths`` (B,), sorted longest first, or None when all run ``T``
+        steps; ``ends`` is :func:`window_ends` of them, or None for no windows.
+        Returns ``final, state_sum, spike_count`` of shape (n_active, B),
+        ``abs_sum`` of shape (B,), the sum of ``|s|`` over steps and units, and
+        the window snapshots ``(state_snap, spike_snap)`` of shape
+        (K - 1, n_active, B), or None.
         """
         n_batch, n_steps, n_inputs = x.shape
         n = self.n_active
@@ -85,22 +119,40 @@ class ReservoirOperator:
         state_sum = np.zeros((n, n_batch), dtype=self.dtype)
         spike_count = np.zeros((n, n_batch), dtype=self.dtype)
         abs_sum = np.zeros(n_batch, dtype=self.dtype)
+        snaps = None
+        if ends is not None:
+            snaps = tuple(
+                np.zeros((len(ends), n, n_batch), dtype=self.dtype) for _ in range(2)
+            )
         input_part = self.weights[:, :head]
+        running = n_batch
         for t in range(n_steps):
-            z[1:head] = x[:, t, :].T
+            if lengths is not None:
+                # Sorted longest first: the sequences still running are a prefix.
+                while running and lengths[running - 1] <= t:
+                    running -= 1
+            m = running
+            z[1:head, :m] = x[:m, t, :].T
             if self.sparse or t == 0:
                 # At t = 0 the state is zero: skip the recurrent product.
-                np.matmul(input_part, z[:head], out=pre)
+                np.matmul(input_part, z[:head, :m], out=pre[:, :m])
                 if self.sparse and t > 0:
-                    csr_matmul_add(self.indptr, self.indices, self.data, state, pre)
+                    csr_matmul_add(
+                        self.indptr, self.indices, self.data, state[:, :m], pre[:, :m]
+                    )
             else:
-                np.matmul(self.weights, z, out=pre)
-            np.tanh(pre, out=pre)
+                np.matmul(self.weights, z[:, :m], out=pre[:, :m])
+            np.tanh(pre[:, :m], out=pre[:, :m])
             leaky_spike_update(
-                pre, state, keep, leak_rate, spike_threshold, state_sum, spike_count,
-                abs_sum,
+                pre[:, :m], state[:, :m], keep, leak_rate, spike_threshold, reset,
+                state_sum[:, :m], spike_count[:, :m], abs_sum[:m],
             )
-        return state, state_sum, spike_count, abs_sum
+            if snaps is not None:
+                record_window_ends(
+                    t, ends[:, :m], state_sum[:, :m], spike_count[:, :m],
+                    snaps[0][:, :, :m], snaps[1][:, :, :m],
+                )
+        return state, state_sum, spike_count, abs_sum, snaps
 
 
 def collect_states(
@@ -111,6 +163,9 @@ def collect_states(
     spike_threshold,
     summaries,
     n_units_out,
+    lengths=None,
+    spike_reset="subtract",
+    n_windows=1,
     n_jobs=1,
     out=None,
     progress=None,
@@ -121,19 +176,26 @@ def collect_states(
     ----------
     operator : ReservoirOperator
     x : ndarray of shape (n_samples, n_steps, n_inputs)
+        Channels-last sequences; with ``lengths``, sequence ``i`` is
+        ``x[i, :lengths[i]]`` and the rest is padding, never read.
     leak_rate, spike_threshold : float
-    summaries : sequence of {"final", "mean", "spike_rate"}
+    summaries : sequence of str from ``SUMMARIES``
     n_units_out : int
         Width of each summary block; neurons beyond the active ones read 0.
+    lengths : ndarray of int of shape (n_samples,), optional
+        Steps of each sequence, all >= 1; None means ``n_steps`` for all.
+    spike_reset : {"subtract", "zero", "none"}
+    n_windows : int
+        Windows K of the window summaries.
     n_jobs : int
         Threads over chunks of sequences.
-    out : ndarray of shape (n_samples, len(summaries) * n_units_out), optional
+    out : ndarray of shape (n_samples, summary_width(...)), optional
     progress : callable, optional
         Called with the number of sequences finished after each chunk.
 
     Returns
     -------
-    features : ndarray of shape (n_samples, len(summaries) * n_units_out)
+    features : ndarray of shape (n_samples, summary_width(summaries, n_units_out, n_windows))
     mean_abs_state : ndarray of shape (n_samples,)
         Mean ``|s|`` over steps and active neurons, per sequence.
     spike_count : float
@@ -146,40 +208,99 @@ def collect_states(
         )
     n = operator.n_active
     dtype = operator.dtype
+    width = summary_width(summaries, n_units_out, n_windows)
     if out is None:
-        out = np.zeros((n_samples, len(summaries) * n_units_out), dtype=dtype)
+        out = np.zeros((n_samples, width), dtype=dtype)
     mean_abs = np.empty(n_samples, dtype=dtype)
     leak = dtype.type(leak_rate)
     keep = dtype.type(1) - leak  # in the dtype: float32 arithmetic stays float32
     threshold = dtype.type(spike_threshold)
-    inv_steps = dtype.type(1.0 / n_steps)
+    reset = SPIKE_RESETS[spike_reset]
+    if lengths is not None and np.all(lengths == n_steps):
+        lengths = None  # equal lengths: the fast path, no sorting
+    # Where each summary block starts in a row of the output.
+    starts_of = {}
+    col = 0
+    for name in summaries:
+        starts_of[name] = col
+        col += n_units_out * (n_windows if name in WINDOW_SUMMARIES else 1)
+    windows = n_windows if any(s in WINDOW_SUMMARIES for s in summaries) else 0
 
-    chunk = ONE_STEP_CHUNK_ROWS if n_steps == 1 else CHUNK_ROWS
+    one_step = n_steps == 1
+    chunk = ONE_STEP_CHUNK_ROWS if one_step else CHUNK_ROWS
     chunk = min(chunk, max(MIN_CHUNK_ROWS, -(-n_samples // 2)))
+    # Longest first, ties in input order: chunks of similar lengths.
+    order = None if lengths is None else np.argsort(-lengths, kind="stable")
+
+    def write(block, rows, counts, final, state_sum, spikes, snaps):
+        """Write one chunk's summaries into ``block`` (rows of the output)."""
+        inv = (dtype.type(1) / counts).astype(dtype)
+        sources = {"final": (final, np.ones_like(inv)), "mean": (state_sum, inv),
+                   "spike_rate": (spikes, inv)}
+        for name in summaries:
+            c = starts_of[name]
+            if name in sources:
+                src, scale = sources[name]
+                transpose_scaled(src, scale, block[:, c : c + n])
+                continue
+            if name == "window_mean":
+                total, snap = state_sum, snaps[0]
+            else:
+                total, snap = spikes, snaps[1]
+            ends = window_ends(counts.astype(np.int64), windows)
+            begin, previous = np.zeros(len(counts), np.int64), np.zeros_like(total)
+            last = None
+            for k in range(windows):
+                stop = ends[k] if k < windows - 1 else counts.astype(np.int64)
+                current = snap[k] if k < windows - 1 else total
+                size = stop - begin
+                part = block[:, c + k * n_units_out : c + k * n_units_out + n]
+                transpose_scaled(
+                    current - previous,
+                    (dtype.type(1) / np.maximum(size, 1)).astype(dtype),
+                    part,
+                )
+                if last is not None and np.any(size == 0):
+                    # Shorter than K steps: an empty window repeats the last one.
+                    part[size == 0] = last[size == 0]
+                last = part
+                begin, previous = stop, current
 
     def work_steps(start):
         stop = min(start + chunk, n_samples)
-        final, state_sum, spikes, abs_sum = operator.run_chunk(
-            x[start:stop], keep, leak, threshold
+        if order is None:
+            rows, counts = slice(start, stop), np.full(stop - start, n_steps)
+            part, part_lengths = x[start:stop], None
+        else:
+            rows = order[start:stop]
+            counts = lengths[rows]
+            part, part_lengths = x[rows, : counts[0]], counts
+        ends = window_ends(counts, windows) if windows > 1 else None
+        final, state_sum, spikes, abs_sum, snaps = operator.run_chunk(
+            part, keep, leak, threshold, reset, part_lengths, ends
         )
-        blocks = {"final": final, "mean": state_sum, "spike_rate": spikes}
-        for k, name in enumerate(summaries):
-            scale = dtype.type(1) if name == "final" else inv_steps
-            transpose_scaled(
-                blocks[name], scale, out[start:stop, k * n_units_out : k * n_units_out + n]
-            )
-        mean_abs[start:stop] = abs_sum * (inv_steps / dtype.type(max(n, 1)))
+        if windows == 1:
+            snaps = (state_sum[None], spikes[None])
+        block = out[start:stop] if order is None else np.zeros((stop - start, width), dtype)
+        write(block, rows, counts, final, state_sum, spikes, snaps)
+        if order is not None:
+            out[rows] = block
+        mean_abs[rows] = abs_sum / (counts * max(n, 1))
         return float(spikes.sum()), stop - start
 
     # One step needs neither W nor the transposed state: the product lands in
-    # rows laid out like the output, and one kernel writes every summary.
-    state_cols = np.array(
-        [k * n_units_out for k, name in enumerate(summaries) if name != "spike_rate"],
-        dtype=np.int64,
-    )
-    spike_col = (
-        summaries.index("spike_rate") * n_units_out if "spike_rate" in summaries else -1
-    )
+    # rows laid out like the output, and one kernel writes every summary (for
+    # one step the final, mean and every window's mean state are the state).
+    def block_starts(names):
+        return np.array(
+            [starts_of[name] + k * n_units_out
+             for name in summaries if name in names
+             for k in range(n_windows if name in WINDOW_SUMMARIES else 1)],
+            dtype=np.int64,
+        )
+
+    state_cols = block_starts(("final", "mean", "window_mean"))
+    spike_cols = block_starts(("spike_rate", "window_spike_rate"))
 
     # Per-thread scratch: a fresh block per chunk cost 15% in page faults.
     local = threading.local()
@@ -194,13 +315,13 @@ def collect_states(
         np.tanh(activation, out=activation)
         mean_abs[start:stop] = 0.0
         spikes = first_step(
-            activation, keep, leak, threshold, out[start:stop], state_cols, spike_col,
-            mean_abs[start:stop],
+            activation, keep, leak, threshold, reset, out[start:stop], state_cols,
+            spike_cols, mean_abs[start:stop],
         )
         mean_abs[start:stop] *= dtype.type(1.0 / max(n, 1))
         return float(spikes), stop - start
 
-    run = work_one_step if n_steps == 1 else work_steps
+    run = work_one_step if one_step else work_steps
 
     def work(start):
         # Entered again in the thread that runs the chunk: re-asserts one BLAS

@@ -10,35 +10,55 @@ import numpy as np
 from numba import njit
 
 
+# Spike reset rules (``reset`` below).
+RESET_NONE, RESET_SUBTRACT, RESET_ZERO = 0, 1, 2
+
+
 @njit(cache=True, nogil=True, inline="always")
-def leaky_spike(previous, activation, keep, leak_rate, spike_threshold):
+def leaky_spike_reset(previous, activation, keep, leak_rate, spike_threshold, reset):
     """The reservoir update of one neuron: every path calls this and only this.
 
     ``s = keep * previous + leak_rate * activation`` with ``keep = 1 - leak_rate``
-    (passed in, rounded to the array dtype, so that float32 stays float32), then
-    the subtractive reset ``s -= threshold`` where ``s > threshold``. Returns
-    ``(s, fired)``.
+    (passed in, rounded to the array dtype, so that float32 stays float32). A
+    spike fires where ``s > threshold``; then ``reset`` is ``RESET_SUBTRACT``
+    (``s -= threshold``, the original model), ``RESET_ZERO`` (``s = 0``, as a
+    LIF neuron) or ``RESET_NONE`` (the spike is only read out: a threshold
+    crossing). Returns ``(s, fired)``.
     """
     s = keep * previous + leak_rate * activation
     fired = s > spike_threshold
-    return (s - spike_threshold if fired else s), fired
+    if reset == RESET_SUBTRACT:
+        s = s - spike_threshold if fired else s
+    elif reset == RESET_ZERO:
+        s = s - s if fired else s
+    return s, fired
+
+
+@njit(cache=True, nogil=True, inline="always")
+def leaky_spike(previous, activation, keep, leak_rate, spike_threshold):
+    """:func:`leaky_spike_reset` with the subtractive reset."""
+    return leaky_spike_reset(
+        previous, activation, keep, leak_rate, spike_threshold, RESET_SUBTRACT
+    )
 
 
 @njit(cache=True, nogil=True)
 def leaky_spike_update(
-    activation, state, keep, leak_rate, spike_threshold, state_sum, spike_count, abs_sum
+    activation, state, keep, leak_rate, spike_threshold, reset, state_sum, spike_count,
+    abs_sum,
 ):
     """Advance one time step in place, given ``activation = tanh(pre)``.
 
-    ``state``, ``state_sum`` and ``spike_count`` are ``(n_units, B)``;
-    ``abs_sum`` is ``(B,)`` and accumulates ``sum_j |s_j|`` for the growth rule.
-    The scalars must have the arrays' dtype (see :func:`leaky_spike`).
+    ``state``, ``state_sum`` and ``spike_count`` are ``(n_units, B)`` (they may
+    be column slices: the sequences still running); ``abs_sum`` is ``(B,)`` and
+    accumulates ``sum_j |s_j|`` for the growth rule. The scalars must have the
+    arrays' dtype (see :func:`leaky_spike_reset`).
     """
     n_units, n_batch = state.shape
     for j in range(n_units):
         for b in range(n_batch):
-            s, fired = leaky_spike(
-                state[j, b], activation[j, b], keep, leak_rate, spike_threshold
+            s, fired = leaky_spike_reset(
+                state[j, b], activation[j, b], keep, leak_rate, spike_threshold, reset
             )
             if fired:
                 spike_count[j, b] += 1  # an exact integer in either dtype
@@ -51,14 +71,16 @@ def leaky_spike_update(
 # reorders that sum, which feeds the growth signal, never the states.
 @njit(cache=True, nogil=True, fastmath={"reassoc"})
 def first_step(
-    activation, keep, leak_rate, spike_threshold, out, state_cols, spike_col, abs_sum
+    activation, keep, leak_rate, spike_threshold, reset, out, state_cols, spike_cols,
+    abs_sum,
 ):
     """The whole trajectory of one-step sequences, written into output rows.
 
-    From the zero state one step is :func:`leaky_spike` of a zero state, so
-    ``activation`` (B, n) is overwritten with ``s``, which is copied to the columns ``state_cols[k] + j`` of ``out`` (the final and the mean
-    state are the same thing); spikes go to ``spike_col + j`` unless
-    ``spike_col < 0``. ``abs_sum[b] += sum_j |s_j|``. Returns the spike count.
+    From the zero state one step is :func:`leaky_spike_reset` of a zero state, so
+    ``activation`` (B, n) is overwritten with ``s``, which is copied to the
+    columns ``state_cols[k] + j`` of ``out`` (the final, the mean and every
+    window's mean state are the same thing); spikes go to the columns
+    ``spike_cols[k] + j``. ``abs_sum[b] += sum_j |s_j|``. Returns the spike count.
     """
     n_batch, n_units = activation.shape
     zero = keep - keep  # the zero initial state, in the scalars' dtype
@@ -67,18 +89,24 @@ def first_step(
         row = activation[b]
         acc = abs_sum[b]
         fired_in_row = 0
-        # Two copies of the loop, so that neither tests spike_col per element.
-        if spike_col >= 0:
-            spikes = out[b, spike_col : spike_col + n_units]
+        # Two copies of the loop, so that neither tests for spikes per element.
+        if spike_cols.shape[0]:
+            spikes = out[b, spike_cols[0] : spike_cols[0] + n_units]
             for j in range(n_units):
-                s, fired = leaky_spike(zero, row[j], keep, leak_rate, spike_threshold)
+                s, fired = leaky_spike_reset(
+                    zero, row[j], keep, leak_rate, spike_threshold, reset
+                )
                 spikes[j] = 1 if fired else 0
                 row[j] = s
                 acc += abs(s)
                 fired_in_row += fired
+            for col in spike_cols[1:]:
+                out[b, col : col + n_units] = spikes
         else:
             for j in range(n_units):
-                s, fired = leaky_spike(zero, row[j], keep, leak_rate, spike_threshold)
+                s, fired = leaky_spike_reset(
+                    zero, row[j], keep, leak_rate, spike_threshold, reset
+                )
                 row[j] = s
                 acc += abs(s)
                 fired_in_row += fired
@@ -122,10 +150,11 @@ def csr_matmul_add(indptr, indices, data, dense, out):
 
 @njit(cache=True, nogil=True)
 def transpose_scaled(src, scale, dst):
-    """``dst[:] = scale * src.T``, tiled so both sides stay in cache.
+    """``dst[j, i] = scale[j] * src[i, j]``, tiled so both sides stay in cache.
 
-    Writes the (n_units, B) summaries into rows of the (B, n_features) output;
-    numpy's strided transpose ran at a quarter of this speed.
+    Writes the (n_units, B) summaries into rows of the (B, n_features) output,
+    each sequence ``j`` scaled by its own factor (one over its length for the
+    means); numpy's strided transpose ran at a quarter of this speed.
     """
     n_rows, n_cols = src.shape
     tile = 32
@@ -134,8 +163,28 @@ def transpose_scaled(src, scale, dst):
         for j0 in range(0, n_cols, tile):
             j1 = min(j0 + tile, n_cols)
             for j in range(j0, j1):
+                factor = scale[j]
                 for i in range(i0, i1):
-                    dst[j, i] = src[i, j] * scale
+                    dst[j, i] = src[i, j] * factor
+
+
+@njit(cache=True, nogil=True)
+def record_window_ends(step, ends, state_sum, spike_count, state_snap, spike_snap):
+    """Snapshot the running sums of the sequences whose window ``k`` ends here.
+
+    ``ends`` is (K - 1, B): the step count at which window ``k`` of sequence
+    ``b`` ends; after step ``step`` (0-based) the sums of every sequence with
+    ``ends[k, b] == step + 1`` are copied into ``state_snap[k, :, b]`` and
+    ``spike_snap[k, :, b]``. A window's sum is then the difference of two
+    snapshots, so nothing per step is kept.
+    """
+    n_units, n_batch = state_sum.shape
+    for k in range(ends.shape[0]):
+        for b in range(n_batch):
+            if ends[k, b] == step + 1:
+                for j in range(n_units):
+                    state_snap[k, j, b] = state_sum[j, b]
+                    spike_snap[k, j, b] = spike_count[j, b]
 
 
 # ---------------------------------------------------------------- one long series

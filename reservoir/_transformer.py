@@ -15,7 +15,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._collect import SUMMARIES, ReservoirOperator, collect_states
+from ._collect import (
+    SPIKE_RESETS,
+    SUMMARIES,
+    WINDOW_SUMMARIES,
+    ReservoirOperator,
+    collect_states,
+    summary_width,
+)
 from ._growth import GROWTH_CRITERIA, grown_size, growth_signal
 from ._progress import Progress
 from ._weights import (
@@ -24,6 +31,19 @@ from ._weights import (
     draw_weights,
     recurrent_scale,
 )
+
+
+def _is_sequence_list(X):
+    """Whether X is a collection of 2-D sequences (a list, a tuple or a 1-D
+    object array of them), as opposed to one 2-D or 3-D array-like."""
+    if isinstance(X, np.ndarray):
+        return X.dtype == object and X.ndim == 1
+    if not isinstance(X, (list, tuple)):
+        return False
+    try:
+        return len(X) == 0 or np.ndim(X[0]) == 2
+    except ValueError:  # a ragged first element: let its check report it
+        return True
 
 
 class SNLNNTransformer(TransformerMixin, BaseEstimator):
@@ -81,14 +101,20 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         Leak :math:`a` in (0, 1]; 1 means no memory of the previous state
         other than through ``W``.
     spike_threshold : float, default=0.3
-        A neuron spikes when its state exceeds it, and the threshold is then
-        subtracted. The state stays inside (-1, 1), so values >= 1 disable
+        A neuron spikes when its state exceeds it; then ``spike_reset``
+        applies. The state stays inside (-1, 1), so values >= 1 disable
         spikes (as in the original model, threshold 1.0).
+    spike_reset : {"subtract", "zero", "none"}, default="subtract"
+        What a spike does to the state: subtract the threshold (the original
+        model), reset it to 0 (as a leaky integrate-and-fire neuron), or
+        nothing (``"none"``: spikes are threshold crossings that are only
+        read out, the "proportion of positive values" pooling of ROCKET).
     n_steps : int, default=1
         Time steps per row of a 2-D ``X``: its ``n_features`` are split into
         ``n_steps`` equal consecutive steps (28 reads a flattened 28x28 image
         row by row; 1 feeds the whole row as one step). A 3-D ``X`` of shape
-        ``(n_samples, n_steps, n_inputs)`` brings its own steps.
+        ``(n_samples, n_steps, n_inputs)``, or a list of sequences, brings its
+        own steps.
     input_scaling : float, default=0.5
         Spread of the input weights. With ``input_weights="gaussian"`` each
         input weight has standard deviation ``input_scaling``; with
@@ -124,8 +150,18 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     batch_size : int, default=1000
         Sequences per growth decision while fitting.
     summaries : tuple of str, default=("final", "mean", "spike_rate")
-        Trajectory summaries to output, each ``max_reservoir_dim`` wide, in
-        this order.
+        Trajectory summaries to output, in this order: ``"final"`` (the last
+        state), ``"mean"`` (the mean state), ``"spike_rate"`` (spikes per
+        step), each ``max_reservoir_dim`` wide, and the time-resolved
+        ``"window_mean"`` and ``"window_spike_rate"``, the same over each of
+        ``n_windows`` consecutive parts of the sequence, ``n_windows *
+        max_reservoir_dim`` wide. Every summary is normalised by the sequence's
+        own length, so sequences of different lengths are comparable.
+    n_windows : int, default=4
+        Parts of equal length for the window summaries: step ``t`` of a
+        sequence of ``T`` steps is in window ``floor(n_windows * t / T)``; a
+        sequence shorter than ``n_windows`` repeats its last window's values in
+        the windows it cannot fill.
     n_jobs : int or None, default=None
         Threads over chunks of sequences (``None`` means 1, ``-1`` all cores;
         0 is invalid). Results do not depend on it. BLAS runs on one thread
@@ -142,11 +178,14 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     n_features_in_ : int
-        Features per row seen in fit (``n_steps_ * n_inputs_``).
+        Features per row seen in fit (``n_steps_ * n_inputs_``); for a list of
+        sequences, ``n_inputs_``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when ``X`` has string column names.
-    n_steps_ : int
-        Time steps per sequence.
+    n_steps_ : int or None
+        Time steps per sequence; None when fitted on a list of sequences,
+        which may have any lengths (then ``transform`` takes lists and 3-D
+        arrays of any length).
     n_inputs_ : int
         Inputs per time step.
     max_reservoir_dim_ : int
@@ -202,6 +241,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         "growth_step": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "summaries": [tuple, list],
+        "n_windows": [Interval(Integral, 1, None, closed="left")],
+        "spike_reset": [StrOptions(set(SPIKE_RESETS))],
         "n_jobs": [
             Interval(Integral, None, -1, closed="right"),
             Interval(Integral, 1, None, closed="left"),
@@ -230,6 +271,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         growth_step=10,
         batch_size=1000,
         summaries=("final", "mean", "spike_rate"),
+        n_windows=4,
+        spike_reset="subtract",
         n_jobs=None,
         verbose=0,
         random_state=None,
@@ -250,6 +293,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         self.growth_step = growth_step
         self.batch_size = batch_size
         self.summaries = summaries
+        self.n_windows = n_windows
+        self.spike_reset = spike_reset
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
@@ -262,8 +307,10 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs)
-            Sequences, one per row.
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs), \
+                or list of n_samples arrays of shape (n_steps_i, n_inputs)
+            Sequences, one per row, channels last; a list may hold sequences of
+            different lengths, each run for exactly its own steps.
         y : None
             Ignored.
 
@@ -280,8 +327,10 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs)
-            Sequences, one per row.
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs), \
+                or list of n_samples arrays of shape (n_steps_i, n_inputs)
+            Sequences, one per row, channels last; a list may hold sequences of
+            different lengths, each run for exactly its own steps.
         y : None
             Ignored.
 
@@ -307,8 +356,10 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs)
-            Sequences, one per row.
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs), \
+                or list of n_samples arrays of shape (n_steps_i, n_inputs)
+            Sequences, one per row, channels last; a list may hold sequences of
+            different lengths, each run for exactly its own steps.
         y : None
             Ignored.
 
@@ -322,7 +373,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         if first_call:
             self._fit_from_scratch(X, keep_features=False)
         else:
-            self._fit_pass(self._validate_sequences(X, reset=False), keep_features=False)
+            self._fit_pass(*self._validate_sequences(X, reset=False), keep_features=False)
         return self
 
     def transform(self, X):
@@ -330,19 +381,21 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs)
-            Sequences, one per row; float32 input gives float32 output.
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_steps, n_inputs), \
+                or list of n_samples arrays of shape (n_steps_i, n_inputs)
+            Sequences, one per row, channels last; float32 input gives float32
+            output.
 
         Returns
         -------
-        features : ndarray of shape (n_samples, len(summaries) * max_reservoir_dim_)
+        features : ndarray of shape (n_samples, n_features_out)
             Computed with the parameters of the last ``fit``: changing one with
             ``set_params`` takes effect at the next ``fit``, as for every
             scikit-learn estimator.
         """
         check_is_fitted(self)
-        sequences = self._validate_sequences(X, reset=False)
-        features, _, _ = self._collect(sequences, label="transform")
+        sequences, lengths = self._validate_sequences(X, reset=False)
+        features, _, _ = self._collect(sequences, lengths, label="transform")
         return features
 
     def get_feature_names_out(self, input_features=None):
@@ -359,11 +412,14 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
-        names = [
-            f"{summary}{i}"
-            for summary in self._model["summaries"]
-            for i in range(self.max_reservoir_dim_)
-        ]
+        units = range(self.max_reservoir_dim_)
+        names = []
+        for summary in self._model["summaries"]:
+            if summary in WINDOW_SUMMARIES:
+                windows = range(self._model["n_windows"])
+                names += [f"{summary}{k}_{i}" for k in windows for i in units]
+            else:
+                names += [f"{summary}{i}" for i in units]
         return np.asarray(names, dtype=object)
 
     def active_recurrent_weights(self):
@@ -421,9 +477,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         the old fit, and ``transform`` would compute garbage.
         """
         try:
-            sequences = self._validate_sequences(X, reset=True)
+            sequences, lengths = self._validate_sequences(X, reset=True)
             self._initialise(sequences.shape[2])
-            return self._fit_pass(sequences, keep_features)
+            return self._fit_pass(sequences, lengths, keep_features)
         except BaseException:
             for name in list(vars(self)):
                 if name.endswith("_") or name in self._PRIVATE_STATE:
@@ -433,16 +489,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     def _validate_sequences(self, X, reset):
         """Validated ``X`` as a (n_samples, n_steps, n_inputs) view."""
         dtype = [np.float64, np.float32]
-        if isinstance(X, (list, tuple)):
-            try:
-                as_array = np.asarray(X)
-            except ValueError as exc:  # ragged
-                raise ValueError(
-                    "X is a nested sequence of unequal lengths; give sequences of "
-                    "equal length as a 2-D or 3-D array."
-                ) from exc
-            if as_array.ndim == 3:
-                X = as_array
+        if _is_sequence_list(X):
+            return self._validate_sequence_list(X, reset)
         if getattr(X, "ndim", None) == 3 and not sp.issparse(X):
             X = check_array(X, allow_nd=True, dtype=dtype, input_name="X")
             n_samples, n_steps, n_inputs = X.shape
@@ -456,6 +504,10 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                     f"X is 3-D with {n_steps} time steps, but n_steps={self.n_steps}; "
                     "a 3-D X brings its own steps (leave n_steps=1)."
                 )
+            if not reset and self.n_steps_ is None and n_inputs == self.n_inputs_:
+                # Fitted on sequences of any length: a 3-D X is one more such set.
+                X = check_array(X, allow_nd=True, dtype=dtype, input_name="X")
+                return X, None
             if not reset and (n_steps, n_inputs) != (self.n_steps_, self.n_inputs_):
                 raise ValueError(
                     f"X has {n_steps} steps of {n_inputs} inputs, but "
@@ -465,7 +517,13 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             flat = validate_data(self, X.reshape(n_samples, -1), reset=reset, dtype=dtype)
             if reset:
                 self.n_steps_ = n_steps
-            return flat.reshape(X.shape)
+            return flat.reshape(X.shape), None
+        if not reset and self.n_steps_ is None:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on sequences of different lengths; "
+                "pass a list of 2-D arrays (n_steps_i, n_inputs) or a 3-D array, "
+                "not a 2-D X."
+            )
         X = validate_data(self, X, reset=reset, dtype=dtype)
         if reset:
             if X.shape[1] % self.n_steps:
@@ -474,7 +532,59 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                     f"n_steps={self.n_steps} equal time steps."
                 )
             self.n_steps_ = self.n_steps
-        return X.reshape(X.shape[0], self.n_steps_, -1)
+        return X.reshape(X.shape[0], self.n_steps_, -1), None
+
+    def _validate_sequence_list(self, X, reset):
+        """A list of 2-D sequences of any lengths as (padded 3-D array, lengths)."""
+        if len(X) == 0:
+            raise ValueError("X is an empty list: at least one sequence is needed.")
+        parts = []
+        for i, part in enumerate(X):
+            if getattr(part, "ndim", None) is None and not isinstance(part, (list, tuple)):
+                raise ValueError(
+                    f"X[{i}] is a {type(part).__name__}; each sequence must be a 2-D "
+                    "array of shape (n_steps_i, n_inputs)."
+                )
+            if np.ndim(part) != 2:
+                raise ValueError(
+                    f"X[{i}] has {np.ndim(part)} dimensions; each sequence in a list "
+                    "must be 2-D, (n_steps_i, n_inputs) (channels last)."
+                )
+            try:
+                parts.append(check_array(
+                    part, dtype=[np.float64, np.float32], input_name=f"X[{i}]",
+                    ensure_min_samples=1, ensure_min_features=1,
+                ))
+            except ValueError as exc:
+                raise ValueError(f"X[{i}]: {exc}") from exc
+        widths = {p.shape[1] for p in parts}
+        if len(widths) > 1:
+            raise ValueError(
+                f"the sequences of X have different numbers of inputs per step: "
+                f"{sorted(widths)}; all must have the same."
+            )
+        n_inputs = widths.pop()
+        if not reset and n_inputs != self.n_inputs_:
+            raise ValueError(
+                f"X has {n_inputs} inputs per step, but {type(self).__name__} was "
+                f"fitted on {self.n_inputs_}."
+            )
+        lengths = np.array([len(p) for p in parts], dtype=np.int64)
+        dtype = np.result_type(*(p.dtype for p in parts))
+        padded = np.zeros((len(parts), lengths.max(), n_inputs), dtype=dtype)
+        for row, part in zip(padded, parts):
+            row[: len(part)] = part
+        if reset:
+            if self.n_steps != 1:
+                raise ValueError(
+                    f"X is a list of sequences, which bring their own steps, but "
+                    f"n_steps={self.n_steps}; leave n_steps=1."
+                )
+            self.n_steps_ = None
+            self.n_features_in_ = n_inputs
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        return padded, lengths
 
     def _initialise(self, n_inputs):
         """Check parameters against each other and draw all random weights."""
@@ -528,7 +638,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         self.reservoir_size_ = n_active
         # One step never uses W: its eigen-solve (seconds at thousands of
         # neurons) waits until active_recurrent_weights() asks for it.
-        self.recurrent_scale_ = self._recurrent_scale() if self.n_steps_ > 1 else np.nan
+        self.recurrent_scale_ = self._recurrent_scale() if self.n_steps_ != 1 else np.nan
 
     def _recurrent_scale(self):
         n_active = self.reservoir_size_
@@ -536,25 +646,35 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         key = (self._seed, self.max_reservoir_dim_, self._model["density"], n_active)
         return recurrent_scale(self._model["spectral_radius"], block, key)
 
-    def _operator(self, dtype):
+    def _operator(self, dtype, n_steps):
         n = self.reservoir_size_
-        # One-step sequences never use W: skip its copy.
-        w_rec = active_block(self.recurrent_weights_, n) if self.n_steps_ > 1 else None
+        if n_steps == 1:  # one-step sequences never use W: skip its copy
+            return ReservoirOperator(
+                self.input_weights_[:n], self.bias_[:n], None, dtype
+            )
+        scale = self.recurrent_scale_
+        if np.isnan(scale):  # fitted on one step, now given longer sequences
+            scale = self._recurrent_scale()
         return ReservoirOperator(
-            self.input_weights_[:n], self.bias_[:n], w_rec, dtype, self.recurrent_scale_
+            self.input_weights_[:n], self.bias_[:n],
+            active_block(self.recurrent_weights_, n), dtype, scale,
         )
 
-    def _collect(self, sequences, label, out=None, operator=None, summaries=None,
+    def _collect(self, sequences, lengths, label, out=None, summaries=None,
                  progress=None):
         if progress is None:
             progress = self._progress(len(sequences), label)
+        model = self._model
         return collect_states(
-            operator or self._operator(sequences.dtype),
+            self._operator(sequences.dtype, sequences.shape[1]),
             sequences,
-            leak_rate=self._model["leak_rate"],
-            spike_threshold=self._model["spike_threshold"],
-            summaries=self._model["summaries"] if summaries is None else summaries,
+            leak_rate=model["leak_rate"],
+            spike_threshold=model["spike_threshold"],
+            summaries=model["summaries"] if summaries is None else summaries,
             n_units_out=self.max_reservoir_dim_,
+            lengths=lengths,
+            spike_reset=model["spike_reset"],
+            n_windows=model["n_windows"],
             n_jobs=effective_n_jobs(self.n_jobs),
             out=out,
             progress=progress,
@@ -567,7 +687,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             enabled=bool(self.verbose),
         )
 
-    def _fit_pass(self, sequences, keep_features):
+    def _fit_pass(self, sequences, lengths, keep_features):
         """One pass over ``sequences``: measure, decide growth, maybe keep features.
 
         Without ``keep_features`` nothing but statistics is written (no output
@@ -575,7 +695,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         """
         n_samples, n_steps = sequences.shape[:2]
         model = self._model
-        width = len(model["summaries"]) * self.max_reservoir_dim_
+        width = summary_width(model["summaries"], self.max_reservoir_dim_, model["n_windows"])
         features = (
             np.zeros((n_samples, width), dtype=sequences.dtype) if keep_features else None
         )
@@ -606,18 +726,24 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                 else n_samples
             )
             part = sequences[start:stop]
+            part_lengths = None if lengths is None else lengths[start:stop]
             if features is None:
                 _, mean_abs, spikes = self._collect(
-                    part, "fit", summaries=(), progress=progress
+                    part, part_lengths, "fit", summaries=(), progress=progress
                 )
             else:
                 _, mean_abs, spikes = self._collect(
-                    part, "fit", out=features[start:stop], progress=progress
+                    part, part_lengths, "fit", out=features[start:stop],
+                    progress=progress,
                 )
             count = stop - start
-            neuron_steps = float(self.reservoir_size_) * n_steps * count
+            steps = np.full(count, n_steps) if part_lengths is None else part_lengths
+            neuron_steps = float(self.reservoir_size_) * float(steps.sum())
             abs_total = float(mean_abs.sum(dtype=np.float64))
-            stats += [abs_total * neuron_steps / count, spikes, neuron_steps]
+            abs_weighted = float(self.reservoir_size_) * float(
+                np.dot(mean_abs.astype(np.float64), steps)
+            )
+            stats += [abs_weighted, spikes, neuron_steps]
             self.n_samples_seen_ += count
             if can_grow:
                 batch = self._batch
@@ -638,5 +764,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         self.spike_rate_ = stats[1] / stats[2]
         if features is not None and stale:
             features[:stale] = 0.0
-            self._collect(sequences[:stale], label="fit (after growth)", out=features[:stale])
+            self._collect(
+                sequences[:stale], None if lengths is None else lengths[:stale],
+                "fit (after growth)", out=features[:stale],
+            )
         return features

@@ -3,16 +3,18 @@
 import numpy as np
 
 
-def leaky_spike_update(activation, state, leak_rate, spike_threshold):
+def leaky_spike_update(activation, state, leak_rate, spike_threshold, reset="subtract"):
     """Twin of ``_kernels.leaky_spike_update``: returns (new state, spikes).
 
     Computed in the dtype of ``state``: every scalar is rounded to it first.
+    ``reset``: "subtract" (s - threshold), "zero" (0) or "none" (s) after a spike.
     """
     dtype = np.asarray(state).dtype.type
     leak, threshold = dtype(leak_rate), dtype(spike_threshold)
     state = (dtype(1) - leak) * state + leak * activation
     spikes = state > threshold
-    return np.where(spikes, state - threshold, state), spikes
+    after = {"subtract": state - threshold, "zero": np.zeros_like(state), "none": state}
+    return np.where(spikes, after[reset], state), spikes
 
 
 def csr_matmul_add(matrix, dense, out):
@@ -20,40 +22,63 @@ def csr_matmul_add(matrix, dense, out):
     return out + matrix @ dense
 
 
-def trajectory(sequence, w_in, bias, w_rec, leak_rate, spike_threshold):
+def trajectory(sequence, w_in, bias, w_rec, leak_rate, spike_threshold,
+               reset="subtract"):
     """States and spikes of one sequence of shape (n_steps, n_inputs).
 
     pre_t = W_in x_t + W s_{t-1} + b;  s_t = (1 - a) s_{t-1} + a tanh(pre_t);
-    spike where s_t > threshold, then s_t -= threshold.
+    spike where s_t > threshold, then the reset (s_t -= threshold by default).
     """
     state = np.zeros(w_in.shape[0])
     states, spikes = [], []
     for x_t in sequence:
         pre = w_in @ x_t + w_rec @ state + bias
-        state, spiked = leaky_spike_update(np.tanh(pre), state, leak_rate, spike_threshold)
+        state, spiked = leaky_spike_update(
+            np.tanh(pre), state, leak_rate, spike_threshold, reset
+        )
         states.append(state)
         spikes.append(spiked)
     return np.array(states), np.array(spikes, dtype=float)
 
 
+def windows(values, n_windows):
+    """Mean of ``values`` (T, n) over K windows: step t is in window floor(K t / T);
+    a window without steps (T < K) repeats the one before it."""
+    n_steps = len(values)
+    which = (n_windows * np.arange(n_steps)) // n_steps
+    means = []
+    for k in range(n_windows):
+        inside = values[which == k]
+        means.append(inside.mean(axis=0) if len(inside) else means[-1])
+    return means
+
+
 def collect_states(sequences, w_in, bias, w_rec, leak_rate, spike_threshold,
-                   summaries, n_units_out):
-    """Twin of ``_collect.collect_states``: summaries of every sequence."""
+                   summaries, n_units_out, n_windows=1, reset="subtract"):
+    """Twin of ``_collect.collect_states``: summaries of every sequence.
+
+    ``sequences`` may hold sequences of different lengths (a list).
+    """
     n_active = w_in.shape[0]
     rows = []
     for sequence in sequences:
         states, spikes = trajectory(
-            sequence, w_in, bias, w_rec, leak_rate, spike_threshold
+            sequence, w_in, bias, w_rec, leak_rate, spike_threshold, reset
         )
         blocks = {
-            "final": states[-1],
-            "mean": states.mean(axis=0),
-            "spike_rate": spikes.mean(axis=0),
+            "final": [states[-1]],
+            "mean": [states.mean(axis=0)],
+            "spike_rate": [spikes.mean(axis=0)],
+            "window_mean": windows(states, n_windows),
+            "window_spike_rate": windows(spikes, n_windows),
         }
-        row = np.zeros((len(summaries), n_units_out))
-        for k, name in enumerate(summaries):
-            row[k, :n_active] = blocks[name]
-        rows.append(row.ravel())
+        row = []
+        for name in summaries:
+            for block in blocks[name]:
+                padded = np.zeros(n_units_out)
+                padded[:n_active] = block
+                row.append(padded)
+        rows.append(np.concatenate(row))
     return np.array(rows)
 
 

@@ -10,7 +10,12 @@ from reservoir._collect import (
     ReservoirOperator,
     collect_states,
 )
-from reservoir._kernels import csr_matmul_add, leaky_spike_update, transpose_scaled
+from reservoir._kernels import (
+    RESET_SUBTRACT,
+    csr_matmul_add,
+    leaky_spike_update,
+    transpose_scaled,
+)
 
 from . import reference
 
@@ -45,8 +50,8 @@ def test_leaky_spike_update_matches_reference(dtype, shape):
     spike_count = np.zeros(shape, dtype)
     abs_sum = np.zeros(shape[1], dtype)
     leaky_spike_update(
-        activation, state, 1 - dtype(0.4), dtype(0.4), dtype(0.3), state_sum,
-        spike_count, abs_sum,
+        activation, state, 1 - dtype(0.4), dtype(0.4), dtype(0.3), RESET_SUBTRACT,
+        state_sum, spike_count, abs_sum,
     )
     assert expected_state.dtype == dtype
     np.testing.assert_array_equal(state, expected_state)
@@ -62,7 +67,8 @@ def test_update_kernel_keeps_float32_arithmetic():
     """No float64 in the float32 specialisation: half the SIMD width otherwise."""
     f32 = np.float32
     args = [np.ones((2, 3), f32), np.zeros((2, 3), f32), f32(0.7), f32(0.3), f32(0.2),
-            np.zeros((2, 3), f32), np.zeros((2, 3), f32), np.zeros(3, f32)]
+            RESET_SUBTRACT, np.zeros((2, 3), f32), np.zeros((2, 3), f32),
+            np.zeros(3, f32)]
     leaky_spike_update(*args)
     signature = next(
         sig for sig in leaky_spike_update.signatures if sig[0].dtype.name == "float32"
@@ -177,6 +183,73 @@ def test_operator_scales_recurrent_weights_as_it_copies(scale, density):
 def test_transpose_scaled_writes_into_a_strided_block(dtype, shape):
     src = np.random.default_rng(0).standard_normal(shape).astype(dtype)
     out = np.full((shape[1], shape[0] + 5), 7.0, dtype)
-    transpose_scaled(src, dtype(0.5), out[:, 2 : 2 + shape[0]])
-    np.testing.assert_array_equal(out[:, 2 : 2 + shape[0]], src.T * dtype(0.5))
+    scale = np.linspace(0.5, 2.0, shape[1]).astype(dtype)  # one factor per sequence
+    transpose_scaled(src, scale, out[:, 2 : 2 + shape[0]])
+    np.testing.assert_array_equal(out[:, 2 : 2 + shape[0]], src.T * scale[:, None])
     assert np.all(out[:, :2] == 7) and np.all(out[:, 2 + shape[0] :] == 7)
+
+
+ALL_SUMMARIES = ("final", "mean", "spike_rate", "window_mean", "window_spike_rate")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("density", [1.0, 0.3])
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+@pytest.mark.parametrize("n_windows", [1, 3, 8])
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        [5, 1, 9, 2, 9, 3],  # unequal, with one-step and shorter-than-K sequences
+        [4, 4, 4],  # equal: the unsorted fast path
+        [1, 1],  # every sequence one step
+    ],
+)
+def test_variable_length_windows_and_resets_match_reference(
+    dtype, density, reset, n_windows, lengths
+):
+    check_variable_length(dtype, density, reset, n_windows, lengths)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("density", [1.0, 0.3])
+def test_variable_length_across_chunks_matches_reference(dtype, density):
+    check_variable_length(dtype, density, "subtract", 3, list(range(1, CHUNK_ROWS + 40)))
+
+
+def check_variable_length(dtype, density, reset, n_windows, lengths):
+    rng = np.random.default_rng(len(lengths) + n_windows)
+    n_inputs, n_units, width = 3, 7, 9
+    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, density)
+    lengths = np.array(lengths)
+    padded = rng.uniform(-1, 1, (len(lengths), lengths.max(), n_inputs))
+    padded[np.arange(lengths.max())[None, :] >= lengths[:, None]] = np.nan  # never read
+    sequences = [p[:n] for p, n in zip(padded, lengths)]
+    leak, threshold = 0.6, 0.3
+    expected = reference.collect_states(
+        sequences, w_in, bias, w_rec, leak, threshold, ALL_SUMMARIES, width,
+        n_windows=n_windows, reset=reset,
+    )
+    recurrent = sp.csr_matrix(w_rec) if density < 1 else w_rec
+    operator = ReservoirOperator(
+        w_in, bias, recurrent if lengths.max() > 1 else None, dtype
+    )
+    features, mean_abs, _ = collect_states(
+        operator, padded.astype(dtype), leak_rate=leak, spike_threshold=threshold,
+        summaries=ALL_SUMMARIES, n_units_out=width, lengths=lengths,
+        spike_reset=reset, n_windows=n_windows, n_jobs=2,
+    )
+    assert features.dtype == dtype and np.isfinite(features).all()
+    np.testing.assert_allclose(features, expected, rtol=0, atol=10 * TOL[dtype])
+    states = [reference.trajectory(s, w_in, bias, w_rec, leak, threshold, reset)[0]
+              for s in sequences]
+    np.testing.assert_allclose(
+        mean_abs, [np.abs(s).mean() for s in states], rtol=1e-5, atol=TOL[dtype]
+    )
+    # Order in, order out: a permutation of the rows permutes the features.
+    order = rng.permutation(len(lengths))
+    shuffled, _, _ = collect_states(
+        operator, padded[order].astype(dtype), leak_rate=leak,
+        spike_threshold=threshold, summaries=ALL_SUMMARIES, n_units_out=width,
+        lengths=lengths[order], spike_reset=reset, n_windows=n_windows,
+    )
+    np.testing.assert_allclose(shuffled, features[order], rtol=0, atol=10 * TOL[dtype])

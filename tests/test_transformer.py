@@ -553,8 +553,6 @@ def test_nested_lists_in_3d_are_sequences(digits):
     np.testing.assert_array_equal(
         SNLNNTransformer(random_state=0).fit_transform(X.tolist()), expected
     )
-    with pytest.raises(ValueError, match="unequal lengths"):
-        snlnn.transform([[[1.0] * 8] * 8, [[1.0] * 8] * 7])
 
 
 def test_nilpotent_sparse_reservoir_warns_and_stays_bounded():
@@ -610,3 +608,111 @@ def test_a_failed_refit_leaves_no_half_fitted_state(digits, density):
     with pytest.raises(ValueError, match="cannot be split"):
         snlnn.fit_transform(X)
     assert not hasattr(snlnn, "n_features_in_")
+
+
+# ------------------------------------------------ variable length (#12)
+
+
+def ragged(digits, n=60):
+    """Digits read row by row, each image cut to between 2 and 8 rows."""
+    rows = digits[0][:n].reshape(n, 8, 8)
+    lengths = 2 + np.arange(n) % 7
+    return [image[:k] for image, k in zip(rows, lengths)]
+
+
+@pytest.mark.parametrize("density", [1.0, 0.3])
+def test_sequences_of_any_length_match_the_reference(digits, density):
+    sequences = ragged(digits)
+    summaries = ("final", "mean", "spike_rate", "window_mean", "window_spike_rate")
+    snlnn = SNLNNTransformer(
+        20, max_reservoir_dim=20, density=density, summaries=summaries, n_windows=3,
+        spike_threshold=0.2, random_state=0,
+    )
+    features = snlnn.fit_transform(sequences)
+    assert snlnn.n_steps_ is None and snlnn.n_features_in_ == 8
+    w_rec = snlnn.active_recurrent_weights()
+    expected = reference.collect_states(
+        sequences, snlnn.input_weights_, snlnn.bias_,
+        w_rec.toarray() if sp.issparse(w_rec) else w_rec, snlnn.leak_rate,
+        snlnn.spike_threshold, summaries, 20, n_windows=3,
+    )
+    np.testing.assert_allclose(features, expected, rtol=0, atol=1e-12)
+    names = snlnn.get_feature_names_out()
+    assert len(names) == features.shape[1] == 20 * 9
+    assert list(names[[60, 80, 119]]) == ["window_mean0_0", "window_mean1_0", "window_mean2_19"]
+
+
+def test_sequence_lists_are_independent_of_order_and_batching(digits):
+    sequences = ragged(digits, 300)
+    snlnn = SNLNNTransformer(30, n_steps=1, random_state=0).fit(sequences)
+    full = snlnn.transform(sequences)
+    order = np.random.default_rng(0).permutation(len(sequences))
+    np.testing.assert_allclose(
+        snlnn.transform([sequences[i] for i in order]), full[order], atol=1e-12
+    )
+    np.testing.assert_allclose(snlnn.transform(sequences[5:9]), full[5:9], atol=1e-12)
+    # One equal-length 3-D block and single sequences are the same sequences.
+    same = [s for s in sequences if len(s) == 5]
+    np.testing.assert_allclose(
+        snlnn.transform(np.stack(same)), snlnn.transform(same), atol=1e-12
+    )
+
+
+def test_sequence_lists_grow_and_report_rates(digits):
+    sequences = ragged(digits, 400)
+    snlnn = SNLNNTransformer(
+        20, max_reservoir_dim=40, batch_size=100, growth_threshold=0.0, n_steps=1,
+        random_state=0,
+    )
+    features = snlnn.fit_transform(sequences)
+    np.testing.assert_array_equal(snlnn.growth_history_[:, 0], [100, 200])
+    np.testing.assert_allclose(features, snlnn.transform(sequences), atol=1e-12)
+    rates = features[200:, 2 * 40:][:, : snlnn.reservoir_size_]
+    lengths = np.array([len(s) for s in sequences[200:]])
+    # spike_rate_ weighs every neuron-step: rows weighted by their lengths.
+    np.testing.assert_allclose(
+        snlnn.spike_rate_, (rates.mean(axis=1) * lengths).sum() / lengths.sum(),
+        rtol=1e-9,
+    )
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        ([], "empty list"),
+        ([np.ones((3, 2)), np.ones((4, 3))], "different numbers of inputs"),
+        ([np.ones((3, 2)), np.ones((0, 2))], r"X\[1\]"),
+        ([np.ones((3, 2)), np.array([[1.0, np.nan]])], r"X\[1\].*NaN"),
+        ([np.ones((3, 2)), np.ones((2, 2, 2))], r"X\[1\] has 3 dimensions"),
+        ([np.ones((3, 2)), np.ones(2)], r"X\[1\] has 1 dimensions"),
+    ],
+)
+def test_bad_sequence_lists_raise_a_clear_error(X, match):
+    with pytest.raises(ValueError, match=match):
+        SNLNNTransformer().fit(X)
+
+
+def test_a_list_fit_refuses_flat_input_and_other_widths(digits):
+    snlnn = SNLNNTransformer(random_state=0).fit(ragged(digits))
+    with pytest.raises(ValueError, match="different lengths; pass a list"):
+        snlnn.transform(digits[0][:5])
+    with pytest.raises(ValueError, match="3 inputs per step"):
+        snlnn.transform([np.ones((4, 3))])
+    with pytest.raises(ValueError, match="leave n_steps=1"):
+        SNLNNTransformer(n_steps=4).fit(ragged(digits))
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+def test_spike_reset_rules_match_the_reference(digits, reset):
+    X = digits[0][:30]
+    snlnn = SNLNNTransformer(
+        25, max_reservoir_dim=25, n_steps=8, spike_threshold=0.2, spike_reset=reset,
+        summaries=("final", "window_spike_rate"), n_windows=2, random_state=0,
+    ).fit(X)
+    sequences = X.reshape(30, 8, 8)
+    expected = reference.collect_states(
+        sequences, snlnn.input_weights_, snlnn.bias_, snlnn.active_recurrent_weights(),
+        snlnn.leak_rate, 0.2, ("final", "window_spike_rate"), 25, n_windows=2,
+        reset=reset,
+    )
+    np.testing.assert_allclose(snlnn.transform(X), expected, rtol=0, atol=1e-12)
