@@ -40,23 +40,79 @@ __all__ = ["SNLNNForecaster", "SNLNNSeriesTransformer"]
 _DTYPES = [np.float64, np.float32]
 
 
-def _is_collection(X):
-    """A list or tuple of 2-D arrays is several series; anything else is one."""
-    return (
-        isinstance(X, (list, tuple))
-        and len(X) > 0
-        and all(getattr(s, "ndim", None) == 2 for s in X)
+def _ndim(obj):
+    """Dimensions of an array-like, or None when it is ragged."""
+    try:
+        return np.ndim(obj)
+    except ValueError:  # numpy refuses ragged nested lists
+        return None
+
+
+def _as_series(X):
+    """``(parts, collection)``: the series of ``X`` and whether it held several.
+
+    A list, a tuple or a 1-D object array whose first element is 2-D is a
+    collection; each element must then be 2-D. Anything else is one series.
+    """
+    if getattr(X, "ndim", None) == 3 and getattr(X, "dtype", None) != object:
+        raise ValueError(
+            f"X has shape {X.shape}: a collection of series is a list of 2-D "
+            "series (n_timesteps, n_inputs), e.g. list(X)."
+        )
+    listed = isinstance(X, (list, tuple)) or (
+        isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
     )
+    if not listed:
+        return [X], False
+    if len(X) == 0:
+        raise ValueError(
+            "X is an empty list: give one series (n_timesteps, n_inputs) or a "
+            "list of them."
+        )
+    if _ndim(X[0]) != 2:
+        return [X], False  # the rows of one series
+    for k, part in enumerate(X):
+        ndim = _ndim(part)
+        if ndim != 2:
+            what = "is ragged" if ndim is None else f"has {ndim} dimension" + "s" * (
+                ndim != 1
+            )
+            raise ValueError(
+                f"X is a list of series, but X[{k}] {what}: every series must be "
+                "2-D, (n_timesteps, n_inputs)."
+            )
+    return list(X), True
+
+
+def _row_error(X):
+    """The first row of a list-of-rows series that is not like row 0, or None."""
+    if not isinstance(X, (list, tuple)):
+        return None
+    first = _ndim(X[0])
+    for k, row in enumerate(X):
+        ndim = _ndim(row)
+        if ndim != first:
+            what = "is ragged" if ndim is None else f"has {ndim} dimensions"
+            return (
+                f"X is one series given as rows, but X[{k}] {what} and X[0] has "
+                f"{first}: a series is 2-D, (n_timesteps, n_inputs)."
+            )
+    return None
 
 
 def _validate_series(estimator, X, reset):
     """List of validated series in one float dtype, and whether X was a list."""
-    collection = _is_collection(X)
-    parts = list(X) if collection else [X]
-    series = [
-        validate_data(estimator, part, reset=reset and k == 0, dtype=_DTYPES)
-        for k, part in enumerate(parts)
-    ]
+    parts, collection = _as_series(X)
+    try:
+        series = [
+            validate_data(estimator, part, reset=reset and k == 0, dtype=_DTYPES)
+            for k, part in enumerate(parts)
+        ]
+    except ValueError:
+        message = None if collection else _row_error(X)
+        if message is None:
+            raise
+        raise ValueError(message) from None
     dtype = np.result_type(*series)
     return [np.asarray(part, dtype=dtype) for part in series], collection
 
@@ -202,22 +258,32 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
         self : SNLNNSeriesTransformer
         """
         _validate_series(self, X, reset=True)
-        n_inputs = self.n_features_in_
-        field = None
-        if self.input_weights == "receptive_field":
-            field = self.receptive_field or max(1, n_inputs // 4)
-        self._seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        self.input_weights_, self.bias_, self.recurrent_weights_ = draw_weights(
-            self._seed,
-            n_inputs,
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        # draw_weights resolves receptive_field's default and refuses it with
+        # "gaussian" inputs, as SNLNNTransformer does.
+        w_in, bias, w_rec = draw_weights(
+            seed,
+            self.n_features_in_,
             self.reservoir_dim,
             input_scaling=self.input_scaling,
             bias_scaling=self.bias_scaling,
             density=self.density,
             input_weights=self.input_weights,
-            receptive_field=field,
+            receptive_field=self.receptive_field,
         )
-        self.recurrent_scale_ = self._recurrent_scale()
+        n = self.reservoir_dim
+        # Same memo key as SNLNNTransformer's for the same draw: refits share it.
+        scale = recurrent_scale(
+            self.spectral_radius, active_block(w_rec, n), (seed, n, self.density, n)
+        )
+        self._seed, self.input_weights_, self.bias_ = seed, w_in, bias
+        self.recurrent_weights_, self.recurrent_scale_ = w_rec, scale
+        # What transform reads, fixed here: set_params takes effect at the next fit.
+        self._model = {
+            name: getattr(self, name)
+            for name in ("reservoir_dim", "leak_rate", "spike_threshold",
+                         "include_input", "include_spikes")
+        }
         return self
 
     def transform(self, X, initial_state=None, return_state=False):
@@ -263,11 +329,11 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
-        n = self.reservoir_dim
+        n, model = self._model["reservoir_dim"], self._model
         names = [f"state{i}" for i in range(n)]
-        if self.include_input:
+        if model["include_input"]:
             names += [f"input{i}" for i in range(self.n_features_in_)]
-        if self.include_spikes:
+        if model["include_spikes"]:
             names += [f"spike{i}" for i in range(n)]
         return np.asarray(names, dtype=object)
 
@@ -278,27 +344,24 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------- helpers
 
-    def _recurrent_scale(self):
-        """The factor giving ``W`` the spectral radius ``spectral_radius``."""
-        n = self.reservoir_dim
-        block = active_block(self.recurrent_weights_, n)
-        # Same key as SNLNNTransformer's for the same draw: refits share the solve.
-        return recurrent_scale(self.spectral_radius, block, (self._seed, n, self.density, n))
-
     def _layout(self):
         """Columns of the input and spike blocks (-1 when absent), and the width."""
-        n, d = self.reservoir_dim, self.n_features_in_
-        input_col = n if self.include_input else -1
-        spike_col = n + d * self.include_input if self.include_spikes else -1
-        return input_col, spike_col, n + d * self.include_input + n * self.include_spikes
+        n, d = self._model["reservoir_dim"], self.n_features_in_
+        with_input, with_spikes = self._model["include_input"], self._model["include_spikes"]
+        input_col = n if with_input else -1
+        spike_col = n + d * with_input if with_spikes else -1
+        return input_col, spike_col, n + d * with_input + n * with_spikes
 
     def _initial_states(self, initial_state, n_series, dtype):
-        n = self.reservoir_dim
+        n = self._model["reservoir_dim"]
         if initial_state is None:
             return np.zeros((n_series, n), dtype)
-        state = check_array(
-            initial_state, ensure_2d=False, dtype=_DTYPES, input_name="initial_state"
-        )
+        if np.ndim(initial_state) not in (1, 2):
+            state = np.asarray(initial_state)
+        else:
+            state = check_array(
+                initial_state, ensure_2d=False, dtype=_DTYPES, input_name="initial_state"
+            )
         if state.shape == (n,):
             state = np.broadcast_to(state, (n_series, n))
         if state.shape != (n_series, n):
@@ -311,26 +374,27 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
 
     def _operator(self, dtype):
         """The kernels' recurrent arguments: dense W or CSR arrays, in ``dtype``."""
-        block = active_block(self.recurrent_weights_, self.reservoir_dim)
+        block = active_block(self.recurrent_weights_, self._model["reservoir_dim"])
         empty_index = np.empty(0, np.int32)
         if sp.issparse(block):
-            csr = sp.csr_matrix(block)
+            csr = sp.csr_matrix(block, copy=True)
             csr.sort_indices()
             data = (csr.data * self.recurrent_scale_).astype(dtype)
-            indptr, indices = csr.indptr.astype(np.int32), csr.indices.astype(np.int32)
+            index = np.int32 if csr.nnz < 2**31 else np.int64
+            indptr, indices = csr.indptr.astype(index), csr.indices.astype(index)
             return np.empty((0, 0), dtype), indptr, indices, data, True
         dense = np.ascontiguousarray(block * self.recurrent_scale_, dtype=dtype)
         return dense, empty_index, empty_index, np.empty(0, dtype), False
 
     def _scalars(self, dtype):
-        leak = dtype.type(self.leak_rate)
+        leak = dtype.type(self._model["leak_rate"])
         # keep in the dtype, so that float32 arithmetic stays float32.
-        return dtype.type(1) - leak, leak, dtype.type(self.spike_threshold)
+        return dtype.type(1) - leak, leak, dtype.type(self._model["spike_threshold"])
 
     def _run(self, series, initial_state):
         """Features of every series and their final states (n_series, n_units)."""
         dtype = series[0].dtype
-        n = self.reservoir_dim
+        n = self._model["reservoir_dim"]
         input_col, spike_col, width = self._layout()
         lengths = np.array([len(s) for s in series], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
@@ -478,8 +542,6 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
         -------
         self : SNLNNForecaster
         """
-        from ._readout import RidgeReadout  # sklearn.linear_model: import on use
-
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
@@ -503,7 +565,7 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
             )
             rows = features[keep]
             target = np.concatenate([t[w:] for t, w in zip(targets, washouts)])
-        self.readout_ = RidgeReadout(alpha=self.alpha).fit(rows, target)
+        self.readout_ = self._fit_readout(rows, target)
         self.n_targets_ = 1 if target.ndim == 1 else target.shape[1]
         self.washout_ = washouts
         self.final_state_ = final[-1]
@@ -570,7 +632,8 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
             Only if ``return_state``.
         """
         check_is_fitted(self)
-        if not isinstance(n_timesteps, Integral) or n_timesteps < 1:
+        if (not isinstance(n_timesteps, Integral) or isinstance(n_timesteps, (bool, np.bool_))
+                or n_timesteps < 1):
             raise ValueError(
                 f"n_timesteps must be an integer >= 1 (steps to generate), got "
                 f"{n_timesteps!r}."
@@ -590,7 +653,7 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
                 )
             features = self.final_features_.copy()
         else:
-            if _is_collection(X):
+            if _as_series(X)[1]:
                 raise ValueError("generate takes one context series, not a list.")
             series, _ = _validate_series(self, X, reset=False)
             rows, _ = reservoir._run(series, self._start(initial_state))
@@ -610,7 +673,35 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
             )
         if not return_state:
             return out
-        return out, features[: reservoir.reservoir_dim].copy()
+        return out, features[: reservoir._model["reservoir_dim"]].copy()
+
+    def score(self, X, y, sample_weight=None):
+        """:math:`R^2` of the teacher-forced predictions, over all the rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timesteps, n_inputs) or list of such arrays
+            Input series.
+        y : array-like of shape (n_timesteps,) or (n_timesteps, n_targets), \
+                or list of such arrays
+            True targets, one per series of ``X``.
+        sample_weight : array-like of shape (total_timesteps,), default=None
+            Weights of the rows.
+
+        Returns
+        -------
+        score : float
+            :func:`~sklearn.metrics.r2_score` of all the rows, one series
+            after the other (uniform average over the targets).
+        """
+        from sklearn.metrics import r2_score
+
+        check_is_fitted(self)
+        series, collection = _validate_series(self, X, reset=False)
+        truth = self._validate_targets(y, series, collection, dtype=np.float64)
+        features, _ = self.reservoir_._run(series, self._start(None))
+        return r2_score(np.concatenate(truth), self._readout(features),
+                        sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -634,7 +725,7 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
             )
         return self.washout
 
-    def _validate_targets(self, y, series, collection):
+    def _validate_targets(self, y, series, collection, dtype=None):
         parts = list(y) if collection and isinstance(y, (list, tuple)) else None
         if collection and (parts is None or len(parts) != len(series)):
             raise ValueError(
@@ -645,7 +736,7 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
         targets = []
         for k, (target, x) in enumerate(zip(parts, series)):
             target = check_array(
-                target, ensure_2d=False, dtype=x.dtype, input_name="y",
+                target, ensure_2d=False, dtype=dtype or x.dtype, input_name="y",
                 ensure_min_samples=1,
             )
             if target.ndim > 2 or len(target) != len(x):
@@ -659,8 +750,30 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
             raise ValueError("Every target series must have the same number of columns.")
         return targets
 
+    def _fit_readout(self, rows, target):
+        """The ridge readout, its statistics formed exactly from the features.
+
+        float32 products rounded the Gram by about 1e-7 of its norm, far above
+        the default penalty: float32 forecasts were 100x worse than float64 on
+        MG 10-step. Chunks of the float32 features are converted to float64
+        instead (exact), at most ~64 MB at a time. BLAS runs on one thread, as
+        for every concurrent caller, so a fit alone or among others rounds alike.
+        """
+        from ._readout import RidgeReadout  # sklearn.linear_model: import on use
+
+        readout = RidgeReadout(alpha=self.alpha)
+        with single_threaded_blas():
+            if rows.dtype == np.float64:
+                return readout.fit(rows, target)
+            step = 4096 * max(1, (1 << 23) // (4096 * rows.shape[1]))
+            for start in range(0, len(rows), step):
+                part = rows[start : start + step].astype(np.float64)
+                readout.partial_fit(part, target[start : start + step])
+        return readout
+
     def _readout(self, features):
         coef, intercept = self.readout_.coef_, self.readout_.intercept_
-        return features @ coef.T.astype(features.dtype) + np.asarray(
-            intercept, dtype=features.dtype
-        )
+        with single_threaded_blas():
+            return features @ coef.T.astype(features.dtype) + np.asarray(
+                intercept, dtype=features.dtype
+            )

@@ -1,6 +1,8 @@
 """Per-step series states and the forecaster: kernels against the numpy twins,
 streaming, batching, generation, validation and model selection."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -337,6 +339,8 @@ def test_grid_search_with_time_series_split(mg):
         (lambda m, x: m.fit([x, x], [x]), "list of 2 series"),
         (lambda m, x: m.fit(x, x).predict(np.hstack([x, x])), "expecting 1 features"),
         (lambda m, x: m.fit(x, x).generate(0), "n_timesteps must be an integer >= 1"),
+        (lambda m, x: m.fit(x, x).generate(True), "n_timesteps must be an integer >= 1"),
+        (lambda m, x: m.fit(x, x).predict(x, initial_state=0.0), "initial_state has shape"),
         (lambda m, x: m.fit(x, np.hstack([x, x])).generate(3), "as many targets as"),
         (lambda m, x: m.fit(x, x).predict(x, initial_state=np.zeros(3)),
          "initial_state has shape"),
@@ -361,3 +365,113 @@ def test_predict_does_not_change_the_model(mg):
     np.testing.assert_array_equal(model.generate(10), first)
     np.testing.assert_array_equal(model.final_state_, state)
     np.testing.assert_array_equal(model.final_features_, features)
+
+
+# ------------------------------------------------------------ review fixes
+
+
+def test_transform_keeps_the_parameters_of_fit():
+    """set_params after fit takes effect at the next fit, not in transform."""
+    x = sine_series(60, 2)
+    states = SNLNNSeriesTransformer(12, density=0.5, random_state=0).fit(x)
+    features, names = states.transform(x), states.get_feature_names_out()
+    states.set_params(reservoir_dim=20, leak_rate=0.9, spike_threshold=0.1,
+                      include_input=False, include_spikes=True)
+    np.testing.assert_array_equal(states.transform(x), features)
+    np.testing.assert_array_equal(states.get_feature_names_out(), names)
+    model = SNLNNForecaster(SNLNNSeriesTransformer(12, random_state=0)).fit(x, x)
+    pred = model.predict(x)
+    model.reservoir_.set_params(leak_rate=0.9, include_spikes=True)
+    np.testing.assert_array_equal(model.predict(x), pred)
+    assert states.fit(x).transform(x).shape == (60, 20 + 12 * 0 + 20)
+
+
+def test_receptive_field_is_not_silently_ignored():
+    x = sine_series(30, 8)
+    with pytest.raises(ValueError, match="only applies to"):
+        SNLNNSeriesTransformer(5, receptive_field=2, random_state=0).fit(x)
+    states = SNLNNSeriesTransformer(
+        6, input_weights="receptive_field", receptive_field=3, random_state=0
+    ).fit(x)
+    assert (np.count_nonzero(states.input_weights_, axis=1) == 3).all()
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        ([], "empty list"),
+        ([np.zeros((5, 1)), np.zeros((1, 5, 1))], r"X\[1\] has 3 dimensions"),
+        ([np.zeros((5, 1)), np.zeros(5)], r"X\[1\] has 1 dimension"),
+        ([np.zeros((5, 1)).tolist(), [[0.0], [1.0, 2.0]]], r"X\[1\] is ragged"),
+        (np.zeros((2, 5, 1)), "list of 2-D series"),
+        (np.zeros((5, 1)).tolist() + [np.zeros((2, 1))], r"X\[5\] has 2 dimensions"),
+    ],
+)
+def test_malformed_series_lists_raise_a_clear_error(X, message):
+    states = SNLNNSeriesTransformer(5, density=1.0, random_state=0).fit(np.zeros((5, 1)))
+    for call in (states.fit, states.transform):
+        with pytest.raises(ValueError, match=message):
+            call(X)
+
+
+def test_nested_lists_of_series_are_a_collection():
+    series = [sine_series(7), sine_series(4, phase=1.0)]
+    states = SNLNNSeriesTransformer(5, density=1.0, random_state=0).fit(series)
+    np.testing.assert_array_equal(
+        states.transform([s.tolist() for s in series]), states.transform(series)
+    )
+
+
+def test_float32_readout_is_as_accurate_as_float64(mg):
+    """float32 features; the normal equations are formed from them exactly."""
+    x, y = mg[:1990], mg[10:2000]
+    errors = []
+    for dtype in (np.float64, np.float32):
+        model = SNLNNForecaster(SNLNNSeriesTransformer(200, random_state=0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback to least squares
+            model.fit(x[:1500].astype(dtype), y[:1500].astype(dtype))
+        pred = model.predict(x[1500:].astype(dtype), initial_state=model.final_state_)
+        assert pred.dtype == dtype
+        errors.append(nrmse(pred, y[1500:]))
+    assert errors[1] < 1.1 * errors[0] + 1e-5, errors
+
+
+def test_fit_does_not_depend_on_the_blas_thread_count(mg):
+    """Concurrent callers hold BLAS at one thread; a fit alone must agree."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    from reservoir._blas import single_threaded_blas
+
+    def fit_predict(x):
+        model = SNLNNForecaster(SNLNNSeriesTransformer(150, random_state=1))
+        return model.fit(x[:-1], x[1:]).predict(x)
+
+    x = mg[:1200]
+    with threadpool_limits(2, user_api="blas"):
+        alone = fit_predict(x)
+    with single_threaded_blas():
+        held = fit_predict(x)
+    np.testing.assert_array_equal(alone, held)
+    segments = [mg[k * 50 : k * 50 + 1200] for k in range(6)]
+    serial = [fit_predict(s) for s in segments]
+    with ThreadPoolExecutor(6) as pool:
+        for a, b in zip(serial, pool.map(fit_predict, segments)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_score_accepts_a_list_of_series():
+    from sklearn.metrics import r2_score
+
+    series = [sine_series(n, 1, phase=n) for n in (80, 30)]
+    targets = [np.roll(s, -1) for s in series]
+    model = SNLNNForecaster(SNLNNSeriesTransformer(20, random_state=0)).fit(
+        series, targets
+    )
+    expected = r2_score(np.vstack(targets), model.predict(series))
+    assert model.score(series, targets) == pytest.approx(expected)
+    assert model.score(series[0], targets[0]) == pytest.approx(
+        r2_score(targets[0], model.predict(series[0]))
+    )

@@ -107,3 +107,18 @@ def test_generators_validate_their_parameters():
         narma(0)
     with pytest.raises(ValueError, match="x0 must have 3 coordinates"):
         lorenz(10, x0=(1.0, 2.0))
+
+
+@pytest.mark.parametrize(
+    "generate",
+    [
+        lambda: mackey_glass(300, beta=5.0, gamma=-1.0, random_state=0),  # overflows
+        lambda: mackey_glass(30, n=9.5, x0=-0.5, random_state=0),  # complex powers
+        lambda: mackey_glass(30, beta=np.nan, random_state=0),
+        lambda: narma(2000, order=30, random_state=0),  # NARMA-30 diverges
+        lambda: lorenz(30, x0=(np.nan, 1.0, 1.0), random_state=0),
+    ],
+)
+def test_generators_refuse_to_return_a_diverged_series(generate):
+    with pytest.raises(ValueError, match="not a finite real series"):
+        generate()

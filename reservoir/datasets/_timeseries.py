@@ -21,6 +21,21 @@ _COMMON = {
 }
 
 
+def _finite(x, name, hint):
+    """``x`` as float, or a ValueError if the integration left the reals."""
+    x = np.asarray(x)
+    bad = ~np.isfinite(x)
+    if np.iscomplexobj(x):
+        bad |= x.imag != 0
+    if bad.any():
+        row = int(np.argmax(bad.reshape(len(x), -1).any(axis=1)))
+        raise ValueError(
+            f"{name} is not a finite real series with these parameters: time step {row} "
+            f"of the integration is {x.reshape(len(x), -1)[row]} ({hint})."
+        )
+    return x.real.astype(float) if np.iscomplexobj(x) else x
+
+
 @validate_params(
     {
         **_COMMON,
@@ -113,15 +128,20 @@ def mackey_glass(
     def f(now, delayed):
         return beta * delayed / (1.0 + delayed**n) - gamma * now
 
-    for i in range(delay, delay + n_fine):
-        now, d0, d1 = values[i], values[i - delay], values[i - delay + 1]
-        mid = 0.5 * (d0 + d1)
-        k1 = f(now, d0)
-        k2 = f(now + half * k1, mid)
-        k3 = f(now + half * k2, mid)
-        k4 = f(now + h * k3, d1)
-        values[i + 1] = now + sixth * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-    x = np.asarray(values[delay::n_substeps])
+    try:
+        for i in range(delay, delay + n_fine):
+            now, d0, d1 = values[i], values[i - delay], values[i - delay + 1]
+            mid = 0.5 * (d0 + d1)
+            k1 = f(now, d0)
+            k2 = f(now + half * k1, mid)
+            k3 = f(now + half * k2, mid)
+            k4 = f(now + h * k3, d1)
+            values[i + 1] = now + sixth * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    except OverflowError:
+        values[i + 1 :] = [float("inf")] * (len(values) - i - 1)
+    # A negative x(t - tau) with a non-integer n makes Python's power complex.
+    hint = "a non-integer n needs x >= 0; the solution may also diverge"
+    x = _finite(values[delay::n_substeps], "mackey_glass", hint)
     return x[discard : discard + n_timesteps, None]
 
 
@@ -176,13 +196,15 @@ def narma(n_timesteps=10000, *, order=10, discard=0, random_state=None):
     total = n_timesteps + discard
     u = check_random_state(random_state).uniform(0.0, 0.5, total)
     y = np.zeros(total + 1)
-    for t in range(order - 1, total):
-        y[t + 1] = (
-            0.3 * y[t]
-            + 0.05 * y[t] * y[t - order + 1 : t + 1].sum()
-            + 1.5 * u[t - order + 1] * u[t]
-            + 0.1
-        )
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by _finite
+        for t in range(order - 1, total):
+            y[t + 1] = (
+                0.3 * y[t]
+                + 0.05 * y[t] * y[t - order + 1 : t + 1].sum()
+                + 1.5 * u[t - order + 1] * u[t]
+                + 0.1
+            )
+    y = _finite(y, "narma", "NARMA of high order diverges for some inputs")
     return u[discard:, None], y[discard + 1 :, None]
 
 
@@ -277,4 +299,4 @@ def lorenz(
             y += sixth * (b1 + 2.0 * b2 + 2.0 * b3 + b4)
             z += sixth * (c1 + 2.0 * c2 + 2.0 * c3 + c4)
         out[k] = x, y, z
-    return out[discard:]
+    return _finite(out, "lorenz", "check x0 and the parameters")[discard:]
