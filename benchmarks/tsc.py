@@ -469,7 +469,10 @@ def load_sets(data_dir, names):
 
 
 def git_state():
-    """Commit of the repository and whether its tracked files differ from it."""
+    """Commit of the repository and whether its tracked files differ from it.
+
+    Changed files under ``benchmarks/results/`` (outputs) do not count.
+    """
 
     def git(*command):
         return subprocess.run(
@@ -479,7 +482,16 @@ def git_state():
     try:
         return {
             "commit": git("rev-parse", "HEAD"),
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "dirty": bool(
+                git(
+                    "status",
+                    "--porcelain",
+                    "--untracked-files=no",
+                    "--",
+                    ".",
+                    ":(exclude)benchmarks/results",
+                )
+            ),
         }
     except (OSError, subprocess.CalledProcessError):
         return None
