@@ -133,15 +133,16 @@ class ReservoirOperator:
                     running -= 1
             m = running
             z[1:head, :m] = x[:m, t, :].T
+            # The products run over every column, finished ones included (their
+            # result is never used): whole contiguous blocks keep BLAS fast,
+            # and sorting keeps the waste small.
             if self.sparse or t == 0:
                 # At t = 0 the state is zero: skip the recurrent product.
-                np.matmul(input_part, z[:head, :m], out=pre[:, :m])
+                np.matmul(input_part, z[:head], out=pre)
                 if self.sparse and t > 0:
-                    csr_matmul_add(
-                        self.indptr, self.indices, self.data, state[:, :m], pre[:, :m]
-                    )
+                    csr_matmul_add(self.indptr, self.indices, self.data, state, pre)
             else:
-                np.matmul(self.weights, z[:, :m], out=pre[:, :m])
+                np.matmul(self.weights, z, out=pre)
             np.tanh(pre[:, :m], out=pre[:, :m])
             leaky_spike_update(
                 pre[:, :m], state[:, :m], keep, leak_rate, spike_threshold, reset,
@@ -178,7 +179,8 @@ def collect_states(
     x : ndarray of shape (n_samples, n_steps, n_inputs)
         Channels-last sequences; with ``lengths``, sequence ``i`` is
         ``x[i, :lengths[i]]`` and the rest is padding, never read.
-    leak_rate, spike_threshold : float
+    leak_rate, spike_threshold : float or ndarray of shape (n_active,)
+        One value, or one per active neuron.
     summaries : sequence of str from ``SUMMARIES``
     n_units_out : int
         Width of each summary block; neurons beyond the active ones read 0.
@@ -212,9 +214,10 @@ def collect_states(
     if out is None:
         out = np.zeros((n_samples, width), dtype=dtype)
     mean_abs = np.empty(n_samples, dtype=dtype)
-    leak = dtype.type(leak_rate)
-    keep = dtype.type(1) - leak  # in the dtype: float32 arithmetic stays float32
-    threshold = dtype.type(spike_threshold)
+    # Per neuron, in the dtype: float32 arithmetic stays float32.
+    leak = np.broadcast_to(np.asarray(leak_rate, dtype=dtype), (n,)).copy()
+    keep = dtype.type(1) - leak
+    threshold = np.broadcast_to(np.asarray(spike_threshold, dtype=dtype), (n,)).copy()
     reset = SPIKE_RESETS[spike_reset]
     if lengths is not None and np.all(lengths == n_steps):
         lengths = None  # equal lengths: the fast path, no sorting

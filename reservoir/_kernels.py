@@ -51,14 +51,16 @@ def leaky_spike_update(
 
     ``state``, ``state_sum`` and ``spike_count`` are ``(n_units, B)`` (they may
     be column slices: the sequences still running); ``abs_sum`` is ``(B,)`` and
-    accumulates ``sum_j |s_j|`` for the growth rule. The scalars must have the
-    arrays' dtype (see :func:`leaky_spike_reset`).
+    accumulates ``sum_j |s_j|`` for the growth rule. ``keep``, ``leak_rate``
+    and ``spike_threshold`` are per neuron, ``(n_units,)``, in the arrays'
+    dtype (see :func:`leaky_spike_reset`).
     """
     n_units, n_batch = state.shape
     for j in range(n_units):
+        keep_j, leak_j, threshold_j = keep[j], leak_rate[j], spike_threshold[j]
         for b in range(n_batch):
             s, fired = leaky_spike_reset(
-                state[j, b], activation[j, b], keep, leak_rate, spike_threshold, reset
+                state[j, b], activation[j, b], keep_j, leak_j, threshold_j, reset
             )
             if fired:
                 spike_count[j, b] += 1  # an exact integer in either dtype
@@ -76,6 +78,8 @@ def first_step(
 ):
     """The whole trajectory of one-step sequences, written into output rows.
 
+    ``keep``, ``leak_rate`` and ``spike_threshold`` are per neuron, ``(n,)``.
+
     From the zero state one step is :func:`leaky_spike_reset` of a zero state, so
     ``activation`` (B, n) is overwritten with ``s``, which is copied to the
     columns ``state_cols[k] + j`` of ``out`` (the final, the mean and every
@@ -83,7 +87,7 @@ def first_step(
     ``spike_cols[k] + j``. ``abs_sum[b] += sum_j |s_j|``. Returns the spike count.
     """
     n_batch, n_units = activation.shape
-    zero = keep - keep  # the zero initial state, in the scalars' dtype
+    zero = keep[0] - keep[0]  # the zero initial state, in the arrays' dtype
     total = 0
     for b in range(n_batch):
         row = activation[b]
@@ -94,7 +98,7 @@ def first_step(
             spikes = out[b, spike_cols[0] : spike_cols[0] + n_units]
             for j in range(n_units):
                 s, fired = leaky_spike_reset(
-                    zero, row[j], keep, leak_rate, spike_threshold, reset
+                    zero, row[j], keep[j], leak_rate[j], spike_threshold[j], reset
                 )
                 spikes[j] = 1 if fired else 0
                 row[j] = s
@@ -105,7 +109,7 @@ def first_step(
         else:
             for j in range(n_units):
                 s, fired = leaky_spike_reset(
-                    zero, row[j], keep, leak_rate, spike_threshold, reset
+                    zero, row[j], keep[j], leak_rate[j], spike_threshold[j], reset
                 )
                 row[j] = s
                 acc += abs(s)

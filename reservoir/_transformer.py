@@ -30,6 +30,7 @@ from ._weights import (
     active_block,
     draw_weights,
     recurrent_scale,
+    within_groups,
 )
 
 
@@ -228,8 +229,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         "reservoir_dim": [Interval(Integral, 1, None, closed="left")],
         "max_reservoir_dim": [Interval(Integral, 1, None, closed="left"), None],
         "spectral_radius": [Interval(Real, 0, None, closed="neither")],
-        "leak_rate": [Interval(Real, 0, 1, closed="right")],
-        "spike_threshold": [Interval(Real, 0, None, closed="neither")],
+        "leak_rate": [Interval(Real, 0, 1, closed="right"), tuple, list],
+        "spike_threshold": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "standardize_input": ["boolean"],
         "n_steps": [Interval(Integral, 1, None, closed="left")],
         "input_scaling": [Interval(Real, 0, None, closed="neither")],
         "bias_scaling": [Interval(Real, 0, None, closed="left")],
@@ -273,6 +275,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         summaries=("final", "mean", "spike_rate"),
         n_windows=4,
         spike_reset="subtract",
+        standardize_input=False,
         n_jobs=None,
         verbose=0,
         random_state=None,
@@ -295,6 +298,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         self.summaries = summaries
         self.n_windows = n_windows
         self.spike_reset = spike_reset
+        self.standardize_input = standardize_input
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
@@ -373,7 +377,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         if first_call:
             self._fit_from_scratch(X, keep_features=False)
         else:
-            self._fit_pass(*self._validate_sequences(X, reset=False), keep_features=False)
+            sequences, lengths = self._validate_sequences(X, reset=False)
+            self._fit_pass(self._scaled(sequences), lengths, keep_features=False)
         return self
 
     def transform(self, X):
@@ -395,7 +400,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         sequences, lengths = self._validate_sequences(X, reset=False)
-        features, _, _ = self._collect(sequences, lengths, label="transform")
+        features, _, _ = self._collect(self._scaled(sequences), lengths, label="transform")
         return features
 
     def get_feature_names_out(self, input_features=None):
@@ -445,6 +450,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     def _check_model_params_unchanged(self):
         current = self.get_params(deep=False)
         current["summaries"] = tuple(current["summaries"])
+        if isinstance(current["leak_rate"], list):
+            current["leak_rate"] = tuple(current["leak_rate"])
         changed = {
             name: (value, current[name])
             for name, value in self._model.items()
@@ -479,6 +486,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         try:
             sequences, lengths = self._validate_sequences(X, reset=True)
             self._initialise(sequences.shape[2])
+            self._fit_input_scaling(sequences, lengths)
+            sequences = self._scaled(sequences)
+            self._fit_spike_thresholds(sequences, lengths)
             return self._fit_pass(sequences, lengths, keep_features)
         except BaseException:
             for name in list(vars(self)):
@@ -550,13 +560,22 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                     f"X[{i}] has {np.ndim(part)} dimensions; each sequence in a list "
                     "must be 2-D, (n_steps_i, n_inputs) (channels last)."
                 )
+            # Light checks per sequence (check_array costs 0.2 ms each); the
+            # finiteness of all of them is checked at once below.
             try:
-                parts.append(check_array(
-                    part, dtype=[np.float64, np.float32], input_name=f"X[{i}]",
-                    ensure_min_samples=1, ensure_min_features=1,
-                ))
-            except ValueError as exc:
-                raise ValueError(f"X[{i}]: {exc}") from exc
+                array = np.asarray(part)
+                if array.dtype.kind not in "fiub":
+                    raise ValueError(f"dtype {array.dtype} is not a real number type")
+                if array.dtype not in (np.float32, np.float64):
+                    array = array.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"X[{i}] could not be read as numbers: {exc}") from exc
+            if array.shape[0] == 0 or array.shape[1] == 0:
+                raise ValueError(
+                    f"X[{i}] has shape {array.shape}: each sequence needs at least one "
+                    "step of at least one input."
+                )
+            parts.append(array)
         widths = {p.shape[1] for p in parts}
         if len(widths) > 1:
             raise ValueError(
@@ -574,6 +593,11 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         padded = np.zeros((len(parts), lengths.max(), n_inputs), dtype=dtype)
         for row, part in zip(padded, parts):
             row[: len(part)] = part
+        finite = np.isfinite(padded).all(axis=(1, 2))
+        if not finite.all():
+            bad = int(np.flatnonzero(~finite)[0])
+            kind = "NaN" if np.isnan(padded[bad]).any() else "infinity"
+            raise ValueError(f"X[{bad}] contains {kind}; sequences must be finite.")
         if reset:
             if self.n_steps != 1:
                 raise ValueError(
@@ -611,6 +635,14 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             if name not in self._RUNTIME_PARAMS
         }
         self._model["summaries"] = tuple(summaries)
+        leaks = np.asarray(self.leak_rate, dtype=float).ravel()
+        if leaks.size == 0 or np.any(leaks <= 0) or np.any(leaks > 1):
+            raise ValueError(
+                f"leak_rate must be a float in (0, 1] or a non-empty tuple of them; "
+                f"got {self.leak_rate!r}."
+            )
+        if isinstance(self.leak_rate, (tuple, list)):
+            self._model["leak_rate"] = tuple(self.leak_rate)
         self.n_inputs_ = n_inputs
         self.max_reservoir_dim_ = max_dim
         self._seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -623,6 +655,16 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             density=self.density,
             input_weights=self.input_weights,
             receptive_field=self.receptive_field,
+        )
+        # Timescales: neuron j leaks at leaks[j % G] and is connected only to
+        # neurons of its own timescale, so that G timescales are G independent
+        # reservoirs interleaved in one pool (growth keeps their sizes equal).
+        groups = len(leaks)
+        self.leak_rates_ = leaks[np.arange(max_dim) % groups]
+        if groups > 1:
+            self.recurrent_weights_ = within_groups(self.recurrent_weights_, groups)
+        self.spike_thresholds_ = np.full(
+            max_dim, np.nan if self.spike_threshold == "auto" else self.spike_threshold
         )
         self.growth_history_ = np.empty((0, 2), dtype=np.int64)
         self.n_samples_seen_ = 0
@@ -640,11 +682,60 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         # neurons) waits until active_recurrent_weights() asks for it.
         self.recurrent_scale_ = self._recurrent_scale() if self.n_steps_ != 1 else np.nan
 
-    def _recurrent_scale(self):
-        n_active = self.reservoir_size_
+    def _recurrent_scale(self, n_active=None):
+        n_active = self.reservoir_size_ if n_active is None else n_active
         block = active_block(self.recurrent_weights_, n_active)
-        key = (self._seed, self.max_reservoir_dim_, self._model["density"], n_active)
+        key = (self._seed, self.max_reservoir_dim_, self._model["density"], n_active,
+               len(np.ravel(self._model["leak_rate"])))
         return recurrent_scale(self._model["spectral_radius"], block, key)
+
+    def _fit_input_scaling(self, sequences, lengths):
+        """Per-input mean and standard deviation over every step seen in fit."""
+        if not self._model["standardize_input"]:
+            self.input_mean_ = self.input_scale_ = None
+            return
+        steps = (
+            sequences.reshape(-1, sequences.shape[2])
+            if lengths is None
+            else sequences[np.arange(sequences.shape[1])[None, :] < lengths[:, None]]
+        )
+        self.input_mean_ = steps.mean(axis=0, dtype=np.float64)
+        scale = steps.std(axis=0, dtype=np.float64)
+        scale[scale == 0] = 1.0  # a constant input stays constant (0)
+        self.input_scale_ = scale
+
+    def _scaled(self, sequences):
+        """``sequences`` standardised with the fitted statistics (a new array)."""
+        if getattr(self, "input_mean_", None) is None:
+            return sequences
+        dtype = sequences.dtype
+        return (sequences - self.input_mean_.astype(dtype)) / self.input_scale_.astype(dtype)
+
+    def _fit_spike_thresholds(self, sequences, lengths, n_sample=256):
+        """``spike_threshold="auto"``: each neuron's mean state in spike-free runs
+        of the first ``n_sample`` sequences, with the whole pool active (so that
+        neurons activated by growth later have theirs too)."""
+        if self._model["spike_threshold"] != "auto":
+            return
+        n = self.max_reservoir_dim_
+        part = sequences[:n_sample]
+        part_lengths = None if lengths is None else lengths[:n_sample]
+        if part.shape[1] == 1:
+            operator = ReservoirOperator(self.input_weights_, self.bias_, None, part.dtype)
+        else:
+            operator = ReservoirOperator(
+                self.input_weights_, self.bias_, self.recurrent_weights_, part.dtype,
+                self._recurrent_scale(n),
+            )
+        means, _, _ = collect_states(
+            operator, part, leak_rate=self.leak_rates_, spike_threshold=np.inf,
+            summaries=("mean",), n_units_out=n, lengths=part_lengths,
+            spike_reset="none", n_jobs=effective_n_jobs(self.n_jobs),
+        )
+        weights = (
+            np.full(len(part), part.shape[1]) if part_lengths is None else part_lengths
+        )
+        self.spike_thresholds_ = np.average(means, axis=0, weights=weights)
 
     def _operator(self, dtype, n_steps):
         n = self.reservoir_size_
@@ -668,8 +759,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         return collect_states(
             self._operator(sequences.dtype, sequences.shape[1]),
             sequences,
-            leak_rate=model["leak_rate"],
-            spike_threshold=model["spike_threshold"],
+            leak_rate=self.leak_rates_[: self.reservoir_size_],
+            spike_threshold=self.spike_thresholds_[: self.reservoir_size_],
             summaries=model["summaries"] if summaries is None else summaries,
             n_units_out=self.max_reservoir_dim_,
             lengths=lengths,

@@ -162,6 +162,26 @@ def _sparse_normal(rng, n, density):
     return matrix
 
 
+def within_groups(w_rec, n_groups):
+    """``w_rec`` with every weight between neurons of different groups removed.
+
+    Neuron ``j`` is in group ``j % n_groups``, so the result is ``n_groups``
+    independent reservoirs interleaved in one pool: every active prefix of it
+    holds equal parts of each. Dense stays dense (zeros), CSR stays CSR.
+    """
+    if sp.issparse(w_rec):
+        coo = w_rec.tocoo()
+        keep = coo.row % n_groups == coo.col % n_groups
+        kept = sp.csr_matrix(
+            (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=w_rec.shape
+        )
+        kept.sort_indices()
+        return kept
+    group = np.arange(w_rec.shape[0]) % n_groups
+    w_rec[group[:, None] != group[None, :]] = 0.0
+    return w_rec
+
+
 def active_block(w_rec, n_active):
     """The recurrent weights among the first ``n_active`` neurons."""
     block = w_rec[:n_active, :n_active]

@@ -49,9 +49,10 @@ def test_leaky_spike_update_matches_reference(dtype, shape):
     state_sum = np.ones(shape, dtype)
     spike_count = np.zeros(shape, dtype)
     abs_sum = np.zeros(shape[1], dtype)
+    per_unit = np.ones(shape[0], dtype)
     leaky_spike_update(
-        activation, state, 1 - dtype(0.4), dtype(0.4), dtype(0.3), RESET_SUBTRACT,
-        state_sum, spike_count, abs_sum,
+        activation, state, per_unit * (1 - dtype(0.4)), per_unit * dtype(0.4),
+        per_unit * dtype(0.3), RESET_SUBTRACT, state_sum, spike_count, abs_sum,
     )
     assert expected_state.dtype == dtype
     np.testing.assert_array_equal(state, expected_state)
@@ -66,8 +67,9 @@ def test_leaky_spike_update_matches_reference(dtype, shape):
 def test_update_kernel_keeps_float32_arithmetic():
     """No float64 in the float32 specialisation: half the SIMD width otherwise."""
     f32 = np.float32
-    args = [np.ones((2, 3), f32), np.zeros((2, 3), f32), f32(0.7), f32(0.3), f32(0.2),
-            RESET_SUBTRACT, np.zeros((2, 3), f32), np.zeros((2, 3), f32),
+    per_unit = np.ones(2, f32)
+    args = [np.ones((2, 3), f32), np.zeros((2, 3), f32), 0.7 * per_unit, 0.3 * per_unit,
+            0.2 * per_unit, RESET_SUBTRACT, np.zeros((2, 3), f32), np.zeros((2, 3), f32),
             np.zeros(3, f32)]
     leaky_spike_update(*args)
     signature = next(

@@ -716,3 +716,73 @@ def test_spike_reset_rules_match_the_reference(digits, reset):
         reset=reset,
     )
     np.testing.assert_allclose(snlnn.transform(X), expected, rtol=0, atol=1e-12)
+
+
+# ------------------------------ timescales, thresholds, standardising (#12)
+
+
+@pytest.mark.parametrize("density", [1.0, 0.3])
+def test_several_leak_rates_are_independent_interleaved_reservoirs(digits, density):
+    X = digits[0][:40]
+    leaks = (1.0, 0.3, 0.05)
+    snlnn = SNLNNTransformer(
+        30, max_reservoir_dim=30, n_steps=8, leak_rate=leaks, density=density,
+        spike_threshold=0.2, random_state=0,
+    ).fit(X)
+    np.testing.assert_array_equal(snlnn.leak_rates_, np.tile(leaks, 10))
+    w_rec = snlnn.active_recurrent_weights()
+    w_rec = w_rec.toarray() if sp.issparse(w_rec) else w_rec
+    group = np.arange(30) % 3
+    assert np.all(w_rec[group[:, None] != group[None, :]] == 0)
+    assert np.count_nonzero(w_rec) > 0
+    expected = reference.collect_states(
+        X.reshape(40, 8, 8), snlnn.input_weights_, snlnn.bias_, w_rec,
+        snlnn.leak_rates_, 0.2, snlnn.summaries, 30,
+    )
+    np.testing.assert_allclose(snlnn.transform(X), expected, rtol=0, atol=1e-12)
+
+
+def test_auto_spike_thresholds_are_each_neurons_mean_state(digits):
+    X = digits[0][:300].reshape(300, 8, 8)
+    snlnn = SNLNNTransformer(
+        20, max_reservoir_dim=20, spike_threshold="auto", spike_reset="none",
+        summaries=("window_spike_rate",), n_windows=2, random_state=0,
+    )
+    features = snlnn.fit_transform(X)
+    w_rec = snlnn.active_recurrent_weights()
+    states = np.concatenate([
+        reference.trajectory(x, snlnn.input_weights_, snlnn.bias_, w_rec,
+                             snlnn.leak_rate, np.inf, "none")[0]
+        for x in X[:256]
+    ])
+    np.testing.assert_allclose(snlnn.spike_thresholds_, states.mean(axis=0), atol=1e-12)
+    expected = reference.collect_states(
+        X, snlnn.input_weights_, snlnn.bias_, w_rec, snlnn.leak_rate,
+        snlnn.spike_thresholds_, ("window_spike_rate",), 20, n_windows=2, reset="none",
+    )
+    np.testing.assert_allclose(features, expected, rtol=0, atol=1e-12)
+    # About half of the neuron-steps lie above a neuron's mean state.
+    assert 0.2 < features.mean() < 0.8
+
+
+def test_standardize_input_equals_standardising_first(digits):
+    X = digits[0][:100].reshape(100, 8, 8) * 3.0 + 1.0
+    flat = X.reshape(-1, 8)
+    scaled = (X - flat.mean(axis=0)) / np.where(flat.std(axis=0) > 0, flat.std(axis=0), 1)
+    params = dict(reservoir_dim=20, random_state=0)
+    expected = SNLNNTransformer(**params).fit_transform(scaled)
+    snlnn = SNLNNTransformer(standardize_input=True, **params)
+    np.testing.assert_allclose(snlnn.fit_transform(X), expected, atol=1e-12)
+    np.testing.assert_allclose(snlnn.transform(X), expected, atol=1e-12)
+    assert np.all(snlnn.input_scale_ > 0)  # constant pixels keep scale 1
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [({"leak_rate": ()}, "leak_rate"), ({"leak_rate": (0.5, 0.0)}, "leak_rate"),
+     ({"leak_rate": [0.5, 1.5]}, "leak_rate"), ({"spike_threshold": "median"}, "spike_threshold"),
+     ({"spike_reset": "hard"}, "spike_reset"), ({"n_windows": 0}, "n_windows")],
+)
+def test_invalid_sequence_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        SNLNNTransformer(**params).fit(np.ones((3, 4)))
