@@ -100,6 +100,21 @@ def _row_error(X):
     return None
 
 
+def _dense_is_faster(nnz, n, dtype, n_series):
+    """Whether dense BLAS beats the CSR loops for a W with ``nnz`` of ``n * n``.
+
+    Measured (``/tmp`` scripts summarised in ``benchmarks/timeseries.py``): one
+    series, CSR costs ~0.4 ns per stored weight a step and gemv ~0.016 ns per
+    byte of W while W fits in a 2 MiB L2, ~0.035 beyond (dense from density
+    ~0.16 in float32 and ~0.32 in float64 at 500 units); several series, the
+    CSR and GEMM products cross near density 0.25 in either dtype.
+    """
+    if n_series > 1:
+        return nnz > 0.25 * n * n
+    size = n * n * np.dtype(dtype).itemsize
+    return 0.4 * nnz > size * (0.016 if size <= 2 << 20 else 0.035)
+
+
 def _validate_series(estimator, X, reset):
     """List of validated series in one float dtype, and whether X was a list."""
     parts, collection = _as_series(X)
@@ -372,15 +387,23 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
             )
         return np.array(state, dtype=dtype)
 
-    def _operator(self, dtype):
-        """The kernels' recurrent arguments: dense W or CSR arrays, in ``dtype``."""
-        block = active_block(self.recurrent_weights_, self._model["reservoir_dim"])
-        empty_index = np.empty(0, np.int32)
+    def _operator(self, dtype, n_series=1):
+        """The kernels' recurrent arguments: dense W or CSR arrays, in ``dtype``.
+
+        A sparse draw runs dense where BLAS is faster (:func:`_dense_is_faster`).
+        CSR indices are unsigned so that Numba skips its negative-index test on
+        every gather: a step took half the time.
+        """
+        n = self._model["reservoir_dim"]
+        block = active_block(self.recurrent_weights_, n)
+        if sp.issparse(block) and _dense_is_faster(block.nnz, n, dtype, n_series):
+            block = block.toarray()
+        empty_index = np.empty(0, np.uint32)
         if sp.issparse(block):
             csr = sp.csr_matrix(block, copy=True)
             csr.sort_indices()
             data = (csr.data * self.recurrent_scale_).astype(dtype)
-            index = np.int32 if csr.nnz < 2**31 else np.int64
+            index = np.uint32 if csr.nnz < 2**32 else np.int64
             indptr, indices = csr.indptr.astype(index), csr.indices.astype(index)
             return np.empty((0, 0), dtype), indptr, indices, data, True
         dense = np.ascontiguousarray(block * self.recurrent_scale_, dtype=dtype)
@@ -410,7 +433,7 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
                 rows[:, :n] += bias
                 if input_col >= 0:
                     rows[:, input_col : input_col + x.shape[1]] = x
-            recurrent = self._operator(dtype)
+            recurrent = self._operator(dtype, len(series))
             scalars = self._scalars(dtype)
             if len(series) == 1:
                 final = states[0].copy()

@@ -27,13 +27,17 @@ def random_reservoir(rng, n_units, n_inputs, density):
 
 
 def kernel_recurrent(w_rec, dtype, sparse):
-    """The recurrent arguments of the kernels, as the estimator builds them."""
-    empty = np.empty(0, np.int32)
-    if not sparse:
+    """The recurrent arguments of the kernels; ``sparse`` is False (dense) or
+    the CSR index dtype (the estimator passes uint32, int64 past 2**32)."""
+    empty = np.empty(0, np.uint32)
+    if sparse is False:
         return np.ascontiguousarray(w_rec, dtype), empty, empty, np.empty(0, dtype), False
     csr = sp.csr_matrix(w_rec)
-    return (np.empty((0, 0), dtype), csr.indptr.astype(np.int32),
-            csr.indices.astype(np.int32), csr.data.astype(dtype), True)
+    return (np.empty((0, 0), dtype), csr.indptr.astype(sparse),
+            csr.indices.astype(sparse), csr.data.astype(dtype), True)
+
+
+SPARSE = [False, np.uint32, np.int64]
 
 
 def scalars(dtype, leak, threshold):
@@ -51,11 +55,11 @@ SHAPES = [(1, 1, 1), (1, 4, 3), (7, 1, 2), (5, 3, 1), (40, 12, 3), (9, 30, 2)]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("sparse", SPARSE)
 @pytest.mark.parametrize("n_steps, n_units, n_inputs", SHAPES)
 def test_series_states_matches_reference(dtype, sparse, n_steps, n_units, n_inputs):
     rng = np.random.default_rng(n_steps * 31 + n_units)
-    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, 0.4 if sparse else 1)
+    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, 0.4 if sparse is not False else 1)
     x = rng.uniform(-1, 1, (n_steps, n_inputs))
     initial = rng.uniform(-0.5, 0.5, n_units)
     leak, threshold = 0.6, 0.3
@@ -79,13 +83,13 @@ def test_series_states_matches_reference(dtype, sparse, n_steps, n_units, n_inpu
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("sparse", SPARSE)
 @pytest.mark.parametrize("lengths", [[1], [3, 3, 3], [9, 5, 5, 1], [2, 8, 4]])
 @pytest.mark.parametrize("n_units", [1, 11])
 def test_series_states_batch_matches_reference(dtype, sparse, lengths, n_units):
     rng = np.random.default_rng(len(lengths) + n_units)
     n_inputs = 2
-    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, 0.5 if sparse else 1)
+    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, 0.5 if sparse is not False else 1)
     series = [rng.uniform(-1, 1, (n, n_inputs)) for n in lengths]
     initial = rng.uniform(-0.5, 0.5, (len(lengths), n_units))
     order = np.argsort(-np.array(lengths), kind="stable")
@@ -109,7 +113,7 @@ def test_series_states_batch_matches_reference(dtype, sparse, lengths, n_units):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("sparse", SPARSE)
 @pytest.mark.parametrize("n_steps, n_units, n_inputs", [(1, 1, 1), (1, 5, 2), (6, 1, 1),
                                                         (25, 16, 3)])
 @pytest.mark.parametrize("with_input, with_spikes", [(True, True), (False, False)])
@@ -117,7 +121,7 @@ def test_generate_series_matches_reference(
     dtype, sparse, n_steps, n_units, n_inputs, with_input, with_spikes
 ):
     rng = np.random.default_rng(n_units + n_steps)
-    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, 0.5 if sparse else 1)
+    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, 0.5 if sparse is not False else 1)
     input_col = n_units if with_input else -1
     spike_col = n_units + n_inputs * with_input if with_spikes else -1
     width = n_units + n_inputs * with_input + n_units * with_spikes
@@ -475,3 +479,28 @@ def test_score_accepts_a_list_of_series():
     assert model.score(series[0], targets[0]) == pytest.approx(
         r2_score(targets[0], model.predict(series[0]))
     )
+
+
+def test_dense_or_csr_product_chosen_by_cost_same_states():
+    from reservoir._forecast import _dense_is_faster
+
+    n = 500
+    assert not _dense_is_faster(0.1 * n * n, n, np.float64, 1)
+    assert not _dense_is_faster(0.1 * n * n, n, np.float32, 1)
+    assert _dense_is_faster(0.3 * n * n, n, np.float32, 1)
+    assert _dense_is_faster(0.5 * n * n, n, np.float64, 1)
+    assert not _dense_is_faster(0.5 * 2000**2, 2000, np.float64, 1)  # W out of L2
+    assert _dense_is_faster(0.3 * n * n, n, np.float64, 64)
+    x = [sine_series(40, 2), sine_series(25, 2, phase=1.0)]
+    for density in (0.1, 0.6):
+        states = SNLNNSeriesTransformer(60, density=density, random_state=0).fit(x)
+        dense = states.recurrent_scale_ * states.recurrent_weights_.toarray()
+        for k, series in enumerate(x):
+            expected, _, _ = reference.series_states(
+                series, states.input_weights_, states.bias_, dense, 0.3, 1.0
+            )
+            alone = states.transform(series)[:, :60]
+            np.testing.assert_allclose(alone, expected, rtol=0, atol=1e-12)
+            start = 40 * k
+            batched = states.transform(x)[start : start + len(series), :60]
+            np.testing.assert_allclose(batched, expected, rtol=0, atol=1e-12)
