@@ -1,14 +1,13 @@
 r"""Reservoir states of long series step by step, and a forecaster built on them.
 
-Here a row is a **time step of one series**, not an independent sequence as in
-:class:`~reservoir.SNLNNTransformer`: the state carries from row to row. The
-vocabulary, used throughout: a *series* is an array ``(n_timesteps,
-n_inputs)`` (channels-last), or a list of them, each starting from the
-initial state; the *washout* is the initial transient left out of the readout
-fit; *teacher forcing* reads the true inputs; *generation* feeds each
-prediction back as the next input; an *initial state* continues a series
-where an earlier call ended (pass it explicitly: nothing is remembered between
-calls, so the same input always gives the same output).
+A row is a **time step of one series** (not an independent sequence as in
+:class:`~reservoir.SNLNNTransformer`): the state carries from row to row.
+Vocabulary: a *series* is an array ``(n_timesteps, n_inputs)`` (channels-last)
+or a list of them, each from the initial state; the *washout* is the initial
+transient left out of the readout fit; *teacher forcing* reads the true inputs;
+*generation* feeds each prediction back as the next input; an *initial state*
+continues a series where an earlier call ended. Nothing is remembered between
+calls, so the same input always gives the same output.
 """
 
 from numbers import Integral, Real
@@ -41,95 +40,70 @@ _DTYPES = [np.float64, np.float32]
 
 
 def _ndim(obj):
-    """Dimensions of an array-like, or None when it is ragged."""
     try:
         return np.ndim(obj)
-    except ValueError:  # numpy refuses ragged nested lists
+    except ValueError:  # a ragged nested list
         return None
 
 
-def _as_series(X):
-    """``(parts, collection)``: the series of ``X`` and whether it held several.
+def _not_2d(k, ndim, collection):
+    what = "is ragged" if ndim is None else f"has {ndim} dimension{'s' * (ndim != 1)}"
+    kind = "a list of series" if collection else "one series given as rows"
+    return ValueError(
+        f"X is {kind}, but X[{k}] {what}: a series is 2-D, (n_timesteps, n_inputs)."
+    )
 
-    A list, a tuple or a 1-D object array whose first element is 2-D is a
-    collection; each element must then be 2-D. Anything else is one series.
+
+def _validate_series(estimator, X, reset):
+    """List of validated series in one float dtype, and whether X was a list.
+
+    A list, tuple or 1-D object array whose first element is 2-D is a
+    collection, each element a series; anything else is one series.
     """
-    if getattr(X, "ndim", None) == 3 and getattr(X, "dtype", None) != object:
+    if getattr(X, "ndim", None) == 3 and X.dtype != object:
         raise ValueError(
-            f"X has shape {X.shape}: a collection of series is a list of 2-D "
-            "series (n_timesteps, n_inputs), e.g. list(X)."
+            f"X has shape {X.shape}: several series are a list of 2-D series "
+            "(n_timesteps, n_inputs), e.g. list(X)."
         )
     listed = isinstance(X, (list, tuple)) or (
         isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
     )
-    if not listed:
-        return [X], False
-    if len(X) == 0:
-        raise ValueError(
-            "X is an empty list: give one series (n_timesteps, n_inputs) or a "
-            "list of them."
-        )
-    if _ndim(X[0]) != 2:
-        return [X], False  # the rows of one series
-    for k, part in enumerate(X):
-        ndim = _ndim(part)
-        if ndim != 2:
-            what = "is ragged" if ndim is None else f"has {ndim} dimension" + "s" * (
-                ndim != 1
-            )
-            raise ValueError(
-                f"X is a list of series, but X[{k}] {what}: every series must be "
-                "2-D, (n_timesteps, n_inputs)."
-            )
-    return list(X), True
-
-
-def _row_error(X):
-    """The first row of a list-of-rows series that is not like row 0, or None."""
-    if not isinstance(X, (list, tuple)):
-        return None
-    first = _ndim(X[0])
-    for k, row in enumerate(X):
-        ndim = _ndim(row)
-        if ndim != first:
-            what = "is ragged" if ndim is None else f"has {ndim} dimensions"
-            return (
-                f"X is one series given as rows, but X[{k}] {what} and X[0] has "
-                f"{first}: a series is 2-D, (n_timesteps, n_inputs)."
-            )
-    return None
-
-
-def _dense_is_faster(nnz, n, dtype, n_series):
-    """Whether dense BLAS beats the CSR loops for a W with ``nnz`` of ``n * n``.
-
-    Measured (``/tmp`` scripts summarised in ``benchmarks/timeseries.py``): one
-    series, CSR costs ~0.4 ns per stored weight a step and gemv ~0.016 ns per
-    byte of W while W fits in a 2 MiB L2, ~0.035 beyond (dense from density
-    ~0.16 in float32 and ~0.32 in float64 at 500 units); several series, the
-    CSR and GEMM products cross near density 0.25 in either dtype.
-    """
-    if n_series > 1:
-        return nnz > 0.25 * n * n
-    size = n * n * np.dtype(dtype).itemsize
-    return 0.4 * nnz > size * (0.016 if size <= 2 << 20 else 0.035)
-
-
-def _validate_series(estimator, X, reset):
-    """List of validated series in one float dtype, and whether X was a list."""
-    parts, collection = _as_series(X)
+    if listed and len(X) == 0:
+        raise ValueError("X is an empty list: give one series or a list of them.")
+    collection = listed and _ndim(X[0]) == 2
+    for k, part in enumerate(X if collection else []):
+        if _ndim(part) != 2:
+            raise _not_2d(k, _ndim(part), True)
+    parts = list(X) if collection else [X]
     try:
         series = [
             validate_data(estimator, part, reset=reset and k == 0, dtype=_DTYPES)
             for k, part in enumerate(parts)
         ]
     except ValueError:
-        message = None if collection else _row_error(X)
-        if message is None:
+        # numpy's "inhomogeneous shape" names no row: find it.
+        first = _ndim(X[0]) if listed and not collection else None
+        bad = [k for k, row in enumerate(X) if _ndim(row) != first] if first else []
+        if not bad:
             raise
-        raise ValueError(message) from None
+        raise _not_2d(bad[0], _ndim(X[bad[0]]), False) from None
     dtype = np.result_type(*series)
     return [np.asarray(part, dtype=dtype) for part in series], collection
+
+
+def _dense_is_faster(nnz, n, dtype, n_series):
+    """Whether dense BLAS beats the CSR loops for a W with ``nnz`` of ``n * n``.
+
+    Measured (``benchmarks/timeseries.py --tasks crossover``): for one series
+    CSR costs ~0.4 ns a stored weight and gemv ~0.016 ns a byte of W while W
+    fits in a 2 MiB L2, ~0.035 beyond (dense from density ~0.16 in float32,
+    ~0.32 in float64 at 500 units); for several series the CSR and GEMM
+    products cross near density 0.25 in either dtype.
+    """
+    if n_series > 1:
+        return nnz > 0.25 * n * n
+    size = n * n * np.dtype(dtype).itemsize
+    return 0.4 * nnz > size * (0.016 if size <= 2 << 20 else 0.035)
 
 
 class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
@@ -147,27 +121,33 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
         s_t = (1 - a)\, s_{t-1} + a \tanh(W_{in} x_t + W s_{t-1} + b), \quad
         z_t = [s_t > \theta], \quad s_t \leftarrow s_t - \theta z_t
 
-    The output has one row per time step: ``[s_t | x_t | z_t]``, the state,
-    then the input (``include_input``) and the spikes (``include_spikes``).
-    The inputs of all steps are projected by one matrix product; the
-    recurrence runs in a compiled loop (one matrix-vector product a step,
-    dense or sparse ``W``; several series are advanced together, one
-    matrix-matrix product a step). Memory is the output plus ``O(n_units^2)``.
-    There is no growth: ``reservoir_dim`` neurons are active throughout.
+    Each output row is ``[s_t | x_t | z_t]``: the state, the input
+    (``include_input``) and the spikes (``include_spikes``). The inputs of all
+    steps are projected by one matrix product, then a compiled loop runs the
+    recurrence: one product by ``W`` a step (CSR, or dense BLAS where that is
+    faster); several series advance together, one matrix-matrix product a
+    step. Memory is the output plus ``O(n_units^2)``. No growth:
+    ``reservoir_dim`` neurons are active throughout.
+
+    The defaults of ``spectral_radius``, ``leak_rate`` and ``input_scaling``
+    (and the forecaster's ``alpha``) scored best over a grid on four tasks
+    (Mackey-Glass 10 steps ahead and free-running, NARMA-10, Lorenz; see
+    ``benchmarks/timeseries_defaults.py``); NARMA-10 prefers ``leak_rate=1``
+    and ``input_scaling=0.1``.
 
     Parameters
     ----------
     reservoir_dim : int, default=300
         Neurons.
-    spectral_radius : float, default=0.9
+    spectral_radius : float, default=1.0
         Largest eigenvalue modulus of ``W``.
-    leak_rate : float, default=0.3
+    leak_rate : float, default=0.6
         Leak :math:`a` in (0, 1].
     spike_threshold : float, default=1.0
-        Spike and subtract above it; values >= 1 disable spikes (the state
-        stays in (-1, 1)), the default, since on the forecasting benchmarks
-        the reset only added noise.
-    input_scaling : float, default=1.0
+        Spike and subtract above it. Values >= 1 disable spikes (the state
+        stays in (-1, 1) from a state inside it), the default: the reset made
+        every benchmark task worse (MG 10-step NRMSE 3e-4 -> 0.09 at 0.8).
+    input_scaling : float, default=0.3
         Standard deviation of the Gaussian input weights.
     bias_scaling : float, default=0.5
         Standard deviation of the Gaussian bias.
@@ -176,7 +156,8 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
     input_weights : {"gaussian", "receptive_field"}, default="gaussian"
         As in :class:`~reservoir.SNLNNTransformer`.
     receptive_field : int or None, default=None
-        Window width for ``"receptive_field"``.
+        Window width for ``"receptive_field"`` (``None``: ``max(1, n_inputs //
+        4)``); must be ``None`` with ``"gaussian"``.
     include_input : bool, default=True
         Append the input :math:`x_t` to each row (a linear readout then sees
         the input directly).
@@ -193,7 +174,7 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
         Defined when ``X`` has string column names.
     input_weights_ : ndarray of shape (reservoir_dim, n_features_in_)
     bias_ : ndarray of shape (reservoir_dim,)
-    recurrent_weights_ : ndarray or CSR matrix of shape (reservoir_dim, reservoir_dim)
+    recurrent_weights_ : ndarray or CSR matrix of shape (reservoir_dim,) * 2
         The unscaled draw; ``recurrent_scale_ * recurrent_weights_`` is ``W``.
     recurrent_scale_ : float
         Factor that gives ``W`` the spectral radius ``spectral_radius``.
@@ -232,10 +213,10 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
         self,
         reservoir_dim=300,
         *,
-        spectral_radius=0.9,
-        leak_rate=0.3,
+        spectral_radius=1.0,
+        leak_rate=0.6,
         spike_threshold=1.0,
-        input_scaling=1.0,
+        input_scaling=0.3,
         bias_scaling=0.5,
         density=0.1,
         input_weights="gaussian",
@@ -307,19 +288,17 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_timesteps, n_inputs) or list of such arrays
-            One series, or several (each from ``initial_state``); float32 in
-            gives float32 out.
+            float32 in gives float32 out.
         initial_state : array-like of shape (reservoir_dim,) or \
                 (n_series, reservoir_dim), default=None
-            State before the first step; ``None`` is zero. Pass a returned
-            final state to continue a series.
+            State before the first step of each series; ``None`` is zero.
         return_state : bool, default=False
             Also return the state after the last step of each series.
 
         Returns
         -------
         features : ndarray of shape (total_timesteps, n_features_out)
-            Rows of the series one after the other, in the order given.
+            The rows of the series one after the other.
         final_state : ndarray of shape (reservoir_dim,) or (n_series, reservoir_dim)
             Only if ``return_state``; 2-D when ``X`` is a list.
         """
@@ -362,7 +341,8 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
     def _layout(self):
         """Columns of the input and spike blocks (-1 when absent), and the width."""
         n, d = self._model["reservoir_dim"], self.n_features_in_
-        with_input, with_spikes = self._model["include_input"], self._model["include_spikes"]
+        with_input = self._model["include_input"]
+        with_spikes = self._model["include_spikes"]
         input_col = n if with_input else -1
         spike_col = n + d * with_input if with_spikes else -1
         return input_col, spike_col, n + d * with_input + n * with_spikes
@@ -374,9 +354,8 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
         if np.ndim(initial_state) not in (1, 2):
             state = np.asarray(initial_state)
         else:
-            state = check_array(
-                initial_state, ensure_2d=False, dtype=_DTYPES, input_name="initial_state"
-            )
+            state = check_array(initial_state, ensure_2d=False, dtype=_DTYPES,
+                                input_name="initial_state")
         if state.shape == (n,):
             state = np.broadcast_to(state, (n_series, n))
         if state.shape != (n_series, n):
@@ -442,9 +421,8 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
             # Longest first, so the series still running are a prefix.
             order = np.argsort(-lengths, kind="stable")
             batch = np.ascontiguousarray(states[order].T)
-            series_states_batch(
-                out, starts[order], lengths[order], *recurrent, batch, *scalars, spike_col
-            )
+            series_states_batch(out, starts[order], lengths[order], *recurrent,
+                                batch, *scalars, spike_col)
         final = np.empty_like(states)
         final[order] = batch.T
         return out, final
@@ -453,65 +431,51 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
 class SNLNNForecaster(RegressorMixin, BaseEstimator):
     r"""Forecast a series with reservoir states and a closed-form ridge readout.
 
-    Rows are time steps (channels-last ``(n_timesteps, n_inputs)``). :meth:`fit`
-    runs the input series ``X`` through ``reservoir`` (an
-    :class:`SNLNNSeriesTransformer`), drops the first ``washout`` steps of
-    every series and fits :class:`~reservoir.RidgeReadout` from the features
-    of step ``t`` to the target ``y[t]`` (multi-output allowed). What is
-    forecast is set by the target: ``y[t] = x[t + h]`` trains the ``h``-step
-    predictor, which :meth:`predict` applies under teacher forcing (it reads
-    the true inputs). With ``h = 1`` and ``y`` the next input,
-    :meth:`generate` runs closed loop: each prediction is fed back as the
-    next input.
-
-    Every call starts from the zero state unless given an ``initial_state``
-    (or built with ``initial_state="after_fit"``), so the same input always
-    gives the same output. To stream, pass the state explicitly:
-    ``final_state_`` after :meth:`fit`, or the state that
-    ``return_state=True`` returns.
+    :meth:`fit` runs the input series ``X`` (channels-last ``(n_timesteps,
+    n_inputs)``, or a list) through ``reservoir``, drops the first ``washout``
+    steps of every series and fits :class:`~reservoir.RidgeReadout` from the
+    features of step ``t`` to the target ``y[t]`` (one or several columns).
+    The target sets what is forecast: ``y[t] = x[t + h]`` trains the
+    ``h``-step predictor, which :meth:`predict` applies under teacher forcing;
+    with ``h = 1``, :meth:`generate` runs closed loop. Every call starts from
+    the zero state (or ``final_state_`` with ``initial_state="after_fit"``)
+    unless given an ``initial_state``: to stream, pass ``final_state_`` or the
+    state that ``return_state=True`` returns.
 
     Parameters
     ----------
     reservoir : SNLNNSeriesTransformer or None, default=None
-        Cloned in :meth:`fit`; ``None`` uses ``SNLNNSeriesTransformer()``.
-        Tune it as ``reservoir__spectral_radius`` and so on.
+        Cloned in :meth:`fit`; ``None`` is ``SNLNNSeriesTransformer()``. Tune
+        it as ``reservoir__spectral_radius`` and so on.
     alpha : float, default=1e-8
-        Ridge penalty of the readout (the intercept is not penalised); 1e-8
-        beat 1e-6 on every benchmark task (float64). Raise it for float32
-        features, whose Gram matrix is then rounded to float32 products.
+        Ridge penalty of the readout (the intercept is not penalised). The
+        normal equations are formed in float64 even from float32 features, so
+        the same penalty suits both.
     washout : int or "auto", default="auto"
-        Initial steps of each training series left out of the readout fit,
-        while the state forgets its start. ``"auto"`` is ``min(100,
-        n_timesteps // 10)`` per series; an int must be less than every
-        series' length.
+        Initial steps of each training series left out of the readout fit;
+        ``"auto"`` is ``min(100, n_timesteps // 10)`` per series, an int must
+        be less than every series' length.
     initial_state : {"zero", "after_fit"}, default="zero"
-        Where :meth:`predict` and :meth:`generate` start reading ``X`` when
-        not given an ``initial_state``: the zero state, or ``final_state_``
-        (for data that follow the training series, as the test folds of
-        :class:`~sklearn.model_selection.TimeSeriesSplit` do). Either way the
-        same input gives the same output.
+        Where :meth:`predict`, :meth:`score` and :meth:`generate` start when
+        not given an ``initial_state``: zero, or ``final_state_`` (for data
+        that follow the training series, as the test folds of
+        :class:`~sklearn.model_selection.TimeSeriesSplit` do).
     random_state : int, RandomState instance or None, default=None
-        If not None, seeds the reservoir in place of its own ``random_state``
-        (so that ``SNLNNForecaster(random_state=0)`` is reproducible with the
-        default reservoir).
+        If not None, seeds the reservoir in place of its own ``random_state``.
 
     Attributes
     ----------
     reservoir_ : SNLNNSeriesTransformer
-        The fitted reservoir.
     readout_ : RidgeReadout
-        The fitted readout, on ``reservoir_``'s features.
+        Fitted on ``reservoir_``'s features.
     washout_ : ndarray of shape (n_series,)
         Steps dropped from each training series.
     final_state_ : ndarray of shape (reservoir_dim,)
         State after the last step of the (last) training series.
     final_features_ : ndarray of shape (n_features_out,)
-        Feature row of that step: :meth:`generate` without ``X`` goes on from
-        it.
+        Its feature row: :meth:`generate` without ``X`` goes on from it.
     n_targets_ : int
-        Number of target columns.
     n_features_in_ : int
-        Inputs per time step.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when ``X`` has string column names.
 
@@ -573,26 +537,24 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
         series, collection = _validate_series(self, X, reset=True)
         targets = self._validate_targets(y, series, collection)
         washouts = np.array([self._washout(len(x)) for x in series], dtype=np.int64)
-        template = SNLNNSeriesTransformer() if self.reservoir is None else self.reservoir
-        reservoir = clone(template)
+        reservoir = clone(SNLNNSeriesTransformer() if self.reservoir is None
+                          else self.reservoir)
         if self.random_state is not None:
             reservoir.set_params(random_state=self.random_state)
-        self.reservoir_ = reservoir.fit(series[0])
-        features, final = self.reservoir_._run(series, None)
-        lengths = [len(x) for x in series]
+        reservoir.fit(series[0])
+        features, final = reservoir._run(series, None)
         if len(series) == 1:
             rows, target = features[washouts[0] :], targets[0][washouts[0] :]
         else:
-            keep = np.concatenate(
-                [np.arange(n) >= w for n, w in zip(lengths, washouts)]
-            )
+            keep = np.concatenate([np.arange(len(x)) >= w
+                                   for x, w in zip(series, washouts)])
             rows = features[keep]
             target = np.concatenate([t[w:] for t, w in zip(targets, washouts)])
-        self.readout_ = self._fit_readout(rows, target)
+        readout = self._fit_readout(rows, target)
+        # Set together at the end: a failed fit leaves the previous model whole.
+        self.reservoir_, self.readout_, self.washout_ = reservoir, readout, washouts
         self.n_targets_ = 1 if target.ndim == 1 else target.shape[1]
-        self.washout_ = washouts
-        self.final_state_ = final[-1]
-        self.final_features_ = features[-1].copy()
+        self.final_state_, self.final_features_ = final[-1], features[-1].copy()
         return self
 
     def predict(self, X, initial_state=None, return_state=False):
@@ -601,19 +563,16 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_timesteps, n_inputs) or list of such arrays
-            Input series.
         initial_state : array-like of shape (reservoir_dim,) or \
                 (n_series, reservoir_dim), default=None
-            State before the first step; ``None`` follows the estimator's
-            ``initial_state`` (zero by default). ``final_state_`` continues
-            from the end of the training series.
+            ``None`` follows the ``initial_state`` parameter (zero by default).
         return_state : bool, default=False
             Also return the state after the last step of each series.
 
         Returns
         -------
         y_pred : ndarray of shape (total_timesteps,) or (total_timesteps, n_targets)
-            Predictions for the rows of the series, one after the other.
+            The rows of the series one after the other.
         final_state : ndarray of shape (reservoir_dim,) or (n_series, reservoir_dim)
             Only if ``return_state``.
         """
@@ -628,35 +587,33 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
     def generate(self, n_timesteps, X=None, initial_state=None, return_state=False):
         """Closed-loop forecast: every prediction becomes the next input.
 
-        Needs a model of the next input (``n_targets_ == n_features_in_``, as
-        when fitted on ``y[t] = x[t + 1]``).
+        Needs a model of the next input (``n_targets_ == n_features_in_``).
 
         Parameters
         ----------
         n_timesteps : int
             Steps to generate, at least 1.
         X : array-like of shape (n_context, n_inputs), default=None
-            Context read first under teacher forcing (from ``initial_state``);
-            the forecast starts after its last step. ``None`` goes on from the
-            end of the training series (``final_features_``).
+            Context read first under teacher forcing; the forecast starts after
+            its last step. ``None`` goes on from ``final_features_``.
         initial_state : array-like of shape (reservoir_dim,), default=None
-            State before the context; ``None`` follows the estimator's
-            ``initial_state``. Only with ``X``.
+            State before the context (only with ``X``); ``None`` follows the
+            ``initial_state`` parameter.
         return_state : bool, default=False
-            Also return the state after the last input read (the context's
-            last step, then each generated step but the last): pass it with
-            ``X=forecast[-1:]`` to continue the forecast.
+            Also return the state after the last input read (the last
+            generated step is not read): continue with
+            ``generate(k, X=forecast[-1:], initial_state=state)``.
 
         Returns
         -------
         forecast : ndarray of shape (n_timesteps, n_features_in_)
-            ``forecast[0]`` is the prediction of the step after the context.
+            ``forecast[0]`` predicts the step after the context.
         final_state : ndarray of shape (reservoir_dim,)
             Only if ``return_state``.
         """
         check_is_fitted(self)
-        if (not isinstance(n_timesteps, Integral) or isinstance(n_timesteps, (bool, np.bool_))
-                or n_timesteps < 1):
+        if (not isinstance(n_timesteps, Integral) or n_timesteps < 1
+                or isinstance(n_timesteps, (bool, np.bool_))):
             raise ValueError(
                 f"n_timesteps must be an integer >= 1 (steps to generate), got "
                 f"{n_timesteps!r}."
@@ -676,13 +633,13 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
                 )
             features = self.final_features_.copy()
         else:
-            if _as_series(X)[1]:
+            series, collection = _validate_series(self, X, reset=False)
+            if collection:
                 raise ValueError("generate takes one context series, not a list.")
-            series, _ = _validate_series(self, X, reset=False)
             rows, _ = reservoir._run(series, self._start(initial_state))
             features = rows[-1].copy()
         dtype = features.dtype
-        coef = np.asarray(self.readout_.coef_, dtype=dtype).reshape(self.n_targets_, -1)
+        coef = np.asarray(self.readout_.coef_, dtype).reshape(self.n_targets_, -1)
         intercept = np.broadcast_to(
             np.asarray(self.readout_.intercept_, dtype=dtype), (self.n_targets_,)
         ).copy()
@@ -699,23 +656,19 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
         return out, features[: reservoir._model["reservoir_dim"]].copy()
 
     def score(self, X, y, sample_weight=None):
-        """:math:`R^2` of the teacher-forced predictions, over all the rows.
+        """:math:`R^2` of :meth:`predict` over all the rows of all the series.
 
         Parameters
         ----------
         X : array-like of shape (n_timesteps, n_inputs) or list of such arrays
-            Input series.
         y : array-like of shape (n_timesteps,) or (n_timesteps, n_targets), \
                 or list of such arrays
-            True targets, one per series of ``X``.
         sample_weight : array-like of shape (total_timesteps,), default=None
-            Weights of the rows.
 
         Returns
         -------
         score : float
-            :func:`~sklearn.metrics.r2_score` of all the rows, one series
-            after the other (uniform average over the targets).
+            :func:`~sklearn.metrics.r2_score`, averaged over the targets.
         """
         from sklearn.metrics import r2_score
 
@@ -765,12 +718,12 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
             if target.ndim > 2 or len(target) != len(x):
                 name = f"y[{k}]" if collection else "y"
                 raise ValueError(
-                    f"{name} has {len(target)} time steps (shape {target.shape}), but "
-                    f"its input series has {len(x)}: give one target row per step."
+                    f"{name} has {len(target)} time steps (shape {target.shape}), "
+                    f"but its input series has {len(x)}: give one target row per step."
                 )
             targets.append(target)
         if len({t.shape[1:] for t in targets}) > 1:
-            raise ValueError("Every target series must have the same number of columns.")
+            raise ValueError("Every target series must have as many columns.")
         return targets
 
     def _fit_readout(self, rows, target):

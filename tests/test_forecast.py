@@ -165,13 +165,14 @@ def test_transformer_matches_the_reference_model(density, dtype):
         states.recurrent_weights_.toarray() if density < 1 else states.recurrent_weights_
     )
     expected, spikes, _ = reference.series_states(
-        x.astype(float), states.input_weights_, states.bias_, w_rec, 0.3, 0.3
+        x.astype(float), states.input_weights_, states.bias_, w_rec, states.leak_rate, 0.3
     )
     np.testing.assert_allclose(features[:, :12], expected, rtol=0, atol=TOL[dtype])
     np.testing.assert_array_equal(features[:, 12:14], x)
     np.testing.assert_array_equal(features[:, 14:], spikes)
     assert 0 < spikes.mean() < 1
-    np.testing.assert_allclose(np.max(np.abs(np.linalg.eigvals(w_rec))), 0.9, rtol=1e-3)
+    radius = np.max(np.abs(np.linalg.eigvals(w_rec)))
+    np.testing.assert_allclose(radius, states.spectral_radius, rtol=1e-3)
     names = states.get_feature_names_out()
     assert list(names[[0, 12, 13, 14]]) == ["state0", "input0", "input1", "spike0"]
 
@@ -181,10 +182,16 @@ def test_transformer_same_weights_as_snlnn_transformer():
 
     x = sine_series(30, 3)
     ours = SNLNNSeriesTransformer(10, density=0.5, random_state=4).fit(x)
-    theirs = SNLNNTransformer(
-        10, max_reservoir_dim=10, density=0.5, input_scaling=1.0, bias_scaling=0.5,
-        spike_threshold=1.0, n_steps=30, summaries=("final",), random_state=4,
-    ).fit(x.reshape(1, -1))
+    # Every parameter that shapes the model, so that its defaults do not matter.
+    params = dict(
+        max_reservoir_dim=10, density=0.5, spectral_radius=ours.spectral_radius,
+        leak_rate=ours.leak_rate, input_scaling=ours.input_scaling, bias_scaling=0.5,
+        spike_threshold=1.0, spike_reset="subtract", n_steps=30,
+        summaries=("final",), standardize_input=False, random_state=4,
+    )
+    known = SNLNNTransformer().get_params()
+    theirs = SNLNNTransformer(10, **{k: v for k, v in params.items() if k in known})
+    theirs.fit(x.reshape(1, -1))
     np.testing.assert_array_equal(ours.input_weights_, theirs.input_weights_)
     np.testing.assert_array_equal(ours.bias_, theirs.bias_)
     assert ours.recurrent_scale_ == pytest.approx(theirs.recurrent_scale_, rel=1e-12)
@@ -497,7 +504,7 @@ def test_dense_or_csr_product_chosen_by_cost_same_states():
         dense = states.recurrent_scale_ * states.recurrent_weights_.toarray()
         for k, series in enumerate(x):
             expected, _, _ = reference.series_states(
-                series, states.input_weights_, states.bias_, dense, 0.3, 1.0
+                series, states.input_weights_, states.bias_, dense, states.leak_rate, 1.0
             )
             alone = states.transform(series)[:, :60]
             np.testing.assert_allclose(alone, expected, rtol=0, atol=1e-12)
