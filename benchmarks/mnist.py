@@ -184,6 +184,8 @@ def build_preset(name, n_jobs, verbose=1):
             summaries=("final",),
             n_jobs=n_jobs,
             verbose=verbose,
+            spike_reset="subtract",
+            standardize_input=False,
             random_state=SEED,
         )
         # copy=False scales the features in place: on this VM every fresh
@@ -220,6 +222,8 @@ def build_preset(name, n_jobs, verbose=1):
                 summaries=("final", "mean", "spike_rate") if spiking else ("final", "mean"),
                 n_jobs=n_jobs,
                 verbose=verbose,
+                spike_reset="subtract",
+                standardize_input=False,
                 random_state=SEED + k,
             )
             if view is not None:
@@ -249,6 +253,8 @@ def build_preset(name, n_jobs, verbose=1):
             summaries=("final",),
             n_jobs=n_jobs,
             verbose=verbose,
+            spike_reset="subtract",
+            standardize_input=False,
             random_state=SEED,
         )
         readout = _ridge(DEFAULT_ALPHA)

@@ -37,7 +37,13 @@ X_train, y_train, X_test, y_test = load_mnist(return_X_y=True)
 model = make_pipeline(
     SNLNNTransformer(
         reservoir_dim=300,
+        max_reservoir_dim=600,
         n_steps=28,
+        leak_rate=0.3,
+        spike_threshold=0.3,
+        spike_reset="subtract",
+        summaries=("final", "mean", "spike_rate"),
+        input_scaling=0.5,
         input_weights="receptive_field",
         n_jobs=2,
         random_state=0,

@@ -76,7 +76,14 @@ def main(argv=None):
     X_train, X_test, _, y_test = train_test_split(
         X / 16, y, test_size=0.25, stratify=y, random_state=0
     )
-    reservoir = SNLNNTransformer(reservoir_dim=100, n_steps=8, random_state=0)
+    # The original model's spikes: one leak rate, a fixed threshold, the
+    # subtractive reset (the defaults read threshold crossings with no reset).
+    reservoir = SNLNNTransformer(
+        reservoir_dim=100, max_reservoir_dim=200, n_steps=8, leak_rate=0.3,
+        spike_threshold=0.3, spike_reset="subtract", input_scaling=0.5,
+        standardize_input=False, summaries=("final", "mean", "spike_rate"),
+        random_state=0,
+    )
     reservoir.fit(X_train)
     n_steps = reservoir.n_steps_
 

@@ -76,9 +76,9 @@ def test_overlapping_calls_restore_blas_threads(X, two_blas_threads):
     inside = []
     original = reservoir._collect.ReservoirOperator.run_chunk
 
-    def spy(self, *args):
+    def spy(self, *args, **kwargs):
         inside.append(numpy_blas_threads())
-        return original(self, *args)
+        return original(self, *args, **kwargs)
 
     reservoir._collect.ReservoirOperator.run_chunk = spy
     try:
@@ -130,9 +130,9 @@ def test_small_inputs_are_split_so_two_threads_can_work(X, monkeypatch):
     chunks = []
     original = reservoir._collect.ReservoirOperator.run_chunk
 
-    def spy(self, x, *args):
+    def spy(self, x, *args, **kwargs):
         chunks.append(len(x))
-        return original(self, x, *args)
+        return original(self, x, *args, **kwargs)
 
     monkeypatch.setattr(reservoir._collect.ReservoirOperator, "run_chunk", spy)
     snlnn = SNLNNTransformer(20, n_steps=8, random_state=0).fit(X[:10])
@@ -150,11 +150,11 @@ def test_other_code_changing_blas_threads_meanwhile(X, two_blas_threads):
     inside = []
     original = reservoir._collect.ReservoirOperator.run_chunk
 
-    def spy(self, *args):
+    def spy(self, *args, **kwargs):
         entered.set()
         release.wait(10)
         inside.append(numpy_blas_threads())
-        return original(self, *args)
+        return original(self, *args, **kwargs)
 
     others = threadpool_limits(limits=1, user_api="blas")  # e.g. sklearn's KMeans
     reservoir._collect.ReservoirOperator.run_chunk = spy
