@@ -57,6 +57,13 @@ CASES = {
         None,
         "match transform's spike_rate, final and mean blocks",
     ),
+    "sequence_classification": (
+        "sequence_classification.py",
+        (),
+        ["sequence_classification.png"],
+        0.90,
+        "test accuracy, n_windows=8:",
+    ),
 }
 
 
