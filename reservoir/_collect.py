@@ -6,7 +6,8 @@ Chunks run on ``n_jobs`` Python threads (the kernels and BLAS release the
 GIL) with BLAS itself held to one thread (:mod:`._blas`), so the two thread
 pools never fight over the cores and every chunk is computed identically for
 any ``n_jobs`` and any number of concurrent callers.
-Memory is ``O(n_jobs * CHUNK_ROWS * n_units)`` plus the output. One-step
+Memory is ``O(n_jobs * CHUNK_ROWS * n_units)`` plus the output (sequences of
+different lengths also copy each chunk's inputs, gathered in length order). One-step
 sequences take a path of their own, in the output's row layout.
 
 Sequences of different lengths (``lengths``) are sorted longest first, so that
@@ -163,23 +164,24 @@ class ReservoirOperator:
                     running -= 1
             m = running
             z[1:head, :m] = x[:m, t, :].T
-            # The products run over every column, finished ones included (their
-            # result is never used): whole contiguous blocks keep BLAS fast,
-            # and sorting keeps the waste small.
+            # Products over the running columns only (a prefix: strided, which
+            # BLAS takes as it is); all columns while every sequence runs.
+            zm, pm, sm = (z, pre, state) if m == n_batch else (z[:, :m], pre[:, :m], state[:, :m])
             if blocks is not None:
-                np.matmul(input_part, z[:head], out=pre)
+                np.matmul(input_part, zm[:head], out=pm)
                 if t > 0:
                     for r0, r1, block in blocks:
-                        np.matmul(block, state[r0:r1], out=scratch[r0:r1])
-                        pre[r0:r1] += scratch[r0:r1]
+                        part = scratch[r0:r1, :m]
+                        np.matmul(block, sm[r0:r1], out=part)
+                        pm[r0:r1] += part
             elif self.sparse or t == 0:
                 # At t = 0 the state is zero: skip the recurrent product.
-                np.matmul(input_part, z[:head], out=pre)
+                np.matmul(input_part, zm[:head], out=pm)
                 if self.sparse and t > 0:
-                    csr_matmul_add(self.indptr, self.indices, self.data, state, pre)
+                    csr_matmul_add(self.indptr, self.indices, self.data, sm, pm)
             else:
-                np.matmul(self.weights, z, out=pre)
-            np.tanh(pre[:, :m], out=pre[:, :m])
+                np.matmul(self.weights, zm, out=pm)
+            np.tanh(pm, out=pm)
             leaky_spike_update(
                 pre[:, :m], state[:, :m], keep, leak_rate, spike_threshold, reset,
                 state_sum[:, :m], spike_count[:, :m], abs_sum[:m],

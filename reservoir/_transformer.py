@@ -58,13 +58,17 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
 
         p_t &= W_{in} x_t + W s_{t-1} + b \\
         s_t &= (1 - a)\, s_{t-1} + a \tanh(p_t) \\
-        z_t &= [s_t > \theta], \qquad s_t \leftarrow s_t - \theta z_t
+        z_t &= [s_t > \theta]
 
     where :math:`a` is ``leak_rate``, :math:`\theta` is ``spike_threshold``
     and :math:`W` is scaled so that the active reservoir has spectral radius
-    ``spectral_radius``. The output concatenates the requested ``summaries``
-    of each trajectory: the final state :math:`s_T`, the mean state
-    :math:`\frac1T\sum_t s_t` and the spike rate :math:`\frac1T\sum_t z_t`.
+    ``spectral_radius``. After a spike ``spike_reset`` applies: nothing (the
+    default: :math:`z_t` only counts threshold crossings), :math:`s_t
+    \leftarrow s_t - \theta` (the original model) or :math:`s_t \leftarrow 0`.
+    The output concatenates the requested ``summaries`` of each trajectory:
+    the final state :math:`s_T`, the mean state :math:`\frac1T\sum_t s_t`, the
+    spike rate :math:`\frac1T\sum_t z_t`, and the last two over each of
+    ``n_windows`` parts of the sequence.
 
     **Neurogenesis.** ``max_reservoir_dim`` neurons are drawn, ``reservoir_dim``
     start active. While fitting, each full batch of ``batch_size`` sequences
@@ -96,7 +100,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     sequence inside its block: float64 agrees to about 1e-13 and float32 to
     about 1e-6, except where such a rounding difference moves a state across
     ``spike_threshold`` (rare in float32, rarer still in float64), which changes
-    that neuron's state by the threshold.
+    that neuron's spike count by one (and, with a reset, its state).
 
     Parameters
     ----------
@@ -173,13 +177,15 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         step), each ``max_reservoir_dim`` wide, and the time-resolved
         ``"window_mean"`` and ``"window_spike_rate"``, the same over each of
         ``n_windows`` consecutive parts of the sequence, ``n_windows *
-        max_reservoir_dim`` wide. Every summary is normalised by the sequence's
-        own length, so sequences of different lengths are comparable.
+        max_reservoir_dim`` wide. The means and rates are normalised by the
+        sequence's own length (or its window's), so sequences of different
+        lengths are comparable.
     n_windows : int, default=4
         Parts of equal length for the window summaries: step ``t`` of a
         sequence of ``T`` steps is in window ``floor(n_windows * t / T)``; a
         sequence shorter than ``n_windows`` repeats its last window's values in
-        the windows it cannot fill.
+        the windows it cannot fill (each empty window repeats the one before
+        it: a 2-step sequence in 4 windows gives windows 0, 0, 1, 1).
     standardize_input : bool, default=True
         Standardise each input channel with the mean and standard deviation of
         every step seen in the first fit (``input_mean_``, ``input_scale_``),
@@ -229,6 +235,13 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     bias_ : ndarray of shape (max_reservoir_dim_,)
     recurrent_weights_ : ndarray or CSR matrix of shape (max_reservoir_dim_,) * 2
         Unscaled recurrent draw; see :meth:`active_recurrent_weights`.
+    leak_rates_ : ndarray of shape (max_reservoir_dim_,)
+        Leak rate of each neuron (``leak_rate[j % G]``).
+    spike_thresholds_ : ndarray of shape (max_reservoir_dim_,)
+        Spike threshold of each neuron (``spike_threshold``, or the fitted
+        medians for ``"auto"``).
+    input_mean_, input_scale_ : ndarray of shape (n_inputs_,) or None
+        The standardisation of the inputs (``standardize_input``), else None.
     recurrent_scale_ : float
         Factor that gives the active block ``spectral_radius``; NaN when
         ``n_steps_ == 1``, since one step never uses ``W`` and its eigen-solve
@@ -400,7 +413,10 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             self._fit_from_scratch(X, keep_features=False)
         else:
             sequences, lengths = self._validate_sequences(X, reset=False)
-            self._fit_pass(self._scaled(sequences), lengths, keep_features=False)
+            self._fit_pass(
+                self._scaled(sequences, own=lengths is not None), lengths,
+                keep_features=False,
+            )
         return self
 
     def transform(self, X):
@@ -422,11 +438,13 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         sequences, lengths = self._validate_sequences(X, reset=False)
-        features, _, _ = self._collect(self._scaled(sequences), lengths, label="transform")
+        sequences = self._scaled(sequences, own=lengths is not None)
+        features, _, _ = self._collect(sequences, lengths, label="transform")
         return features
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``{summary}{neuron}``, e.g. ``final0``, ``mean0``, ``spike_rate0``.
+        """Names ``{summary}{neuron}`` (``final0``, ``mean0``, ``spike_rate0``) and
+        ``{summary}{window}_{neuron}`` (``window_mean0_0``, ``window_spike_rate3_7``).
 
         Parameters
         ----------
@@ -509,7 +527,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             sequences, lengths = self._validate_sequences(X, reset=True)
             self._initialise(sequences.shape[2])
             self._fit_input_scaling(sequences, lengths)
-            sequences = self._scaled(sequences)
+            sequences = self._scaled(sequences, own=lengths is not None)
             self._fit_spike_thresholds(sequences, lengths)
             return self._fit_pass(sequences, lengths, keep_features)
         except BaseException:
@@ -540,6 +558,11 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                 # Fitted on sequences of any length: a 3-D X is one more such set.
                 X = check_array(X, allow_nd=True, dtype=dtype, input_name="X")
                 return X, None
+            if not reset and self.n_steps_ is None:
+                raise ValueError(
+                    f"X has {n_inputs} inputs per step, but {type(self).__name__} was "
+                    f"fitted on {self.n_inputs_}."
+                )
             if not reset and (n_steps, n_inputs) != (self.n_steps_, self.n_inputs_):
                 raise ValueError(
                     f"X has {n_steps} steps of {n_inputs} inputs, but "
@@ -597,6 +620,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                     f"X[{i}] has shape {array.shape}: each sequence needs at least one "
                     "step of at least one input."
                 )
+            if not np.isfinite(array).all():
+                kind = "NaN" if np.isnan(array).any() else "infinity"
+                raise ValueError(f"X[{i}] contains {kind}; sequences must be finite.")
             parts.append(array)
         widths = {p.shape[1] for p in parts}
         if len(widths) > 1:
@@ -615,11 +641,6 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         padded = np.zeros((len(parts), lengths.max(), n_inputs), dtype=dtype)
         for row, part in zip(padded, parts):
             row[: len(part)] = part
-        finite = np.isfinite(padded).all(axis=(1, 2))
-        if not finite.all():
-            bad = int(np.flatnonzero(~finite)[0])
-            kind = "NaN" if np.isnan(padded[bad]).any() else "infinity"
-            raise ValueError(f"X[{bad}] contains {kind}; sequences must be finite.")
         if reset:
             if self.n_steps != 1:
                 raise ValueError(
@@ -657,8 +678,17 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             if name not in self._RUNTIME_PARAMS
         }
         self._model["summaries"] = tuple(summaries)
-        leaks = np.asarray(self.leak_rate, dtype=float).ravel()
-        if leaks.size == 0 or np.any(leaks <= 0) or np.any(leaks > 1):
+        if self.spike_threshold == "auto" and self.spike_reset != "none":
+            raise ValueError(
+                f'spike_threshold="auto" puts each threshold at the neuron\'s median '
+                f"state, which can be negative, so a reset would push the state out "
+                f'of (-1, 1); it needs spike_reset="none" (got {self.spike_reset!r}).'
+            )
+        try:
+            leaks = np.atleast_1d(np.asarray(self.leak_rate, dtype=float))
+        except (TypeError, ValueError):
+            leaks = np.array([np.nan])
+        if leaks.ndim > 1 or leaks.size == 0 or not np.all((leaks > 0) & (leaks <= 1)):
             raise ValueError(
                 f"leak_rate must be a float in (0, 1] or a non-empty tuple of them; "
                 f"got {self.leak_rate!r}."
@@ -684,7 +714,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         )
         # Timescales: neuron j leaks at leaks[j % G] and is connected only to
         # neurons of its own timescale, so that G timescales are G independent
-        # reservoirs interleaved in one pool (growth keeps their sizes equal).
+        # reservoirs interleaved in one pool (sizes within one of each other).
         groups = len(leaks)
         self.leak_rates_ = leaks[np.arange(max_dim) % groups]
         if groups > 1:
@@ -727,30 +757,42 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         )
         self.input_mean_ = steps.mean(axis=0, dtype=np.float64)
         scale = steps.std(axis=0, dtype=np.float64)
-        scale[scale == 0] = 1.0  # a constant input stays constant (0)
+        # A constant input stays constant (0): its float64 std is rounding
+        # noise, not exactly 0, and dividing by it would blow up later inputs.
+        constant = scale < 10 * np.finfo(np.float64).eps * np.maximum(
+            np.abs(self.input_mean_), 1.0
+        )
+        scale[constant] = 1.0
         self.input_scale_ = scale
 
-    def _scaled(self, sequences):
-        """``sequences`` standardised with the fitted statistics (a new array)."""
+    def _scaled(self, sequences, own=False):
+        """``sequences`` standardised with the fitted statistics: a new array, or
+        in place when ``own`` (the padded copy made from a list)."""
         if getattr(self, "input_mean_", None) is None:
             return sequences
         dtype = sequences.dtype
-        return (sequences - self.input_mean_.astype(dtype)) / self.input_scale_.astype(dtype)
+        out = sequences if own else None
+        out = np.subtract(sequences, self.input_mean_.astype(dtype), out=out)
+        out /= self.input_scale_.astype(dtype)
+        return out
 
     def _fit_spike_thresholds(self, sequences, lengths, n_sample=256, n_states=20000):
         """``spike_threshold="auto"``: each neuron's median state in spike-free
-        runs of the first ``n_sample`` sequences, over about ``n_states`` steps
-        sampled evenly, with the whole pool active (so that neurons activated by
-        growth later have theirs too)."""
+        runs of ``n_sample`` sequences spread evenly over ``X``, over about
+        ``n_states`` steps sampled evenly, with the whole pool active (so that
+        neurons activated by growth later have theirs too)."""
         if self._model["spike_threshold"] != "auto":
             return
         n = self.max_reservoir_dim_
-        part = sequences[:n_sample]
+        # Spread over the whole of X, so that data sorted by class give every
+        # class a say; run for the sample's own longest sequence only.
+        rows = np.unique(np.linspace(0, len(sequences) - 1, n_sample).astype(np.int64))
         part_lengths = (
-            np.full(len(part), part.shape[1]) if lengths is None else lengths[:n_sample]
+            np.full(len(rows), sequences.shape[1]) if lengths is None else lengths[rows]
         )
-        order = np.argsort(-part_lengths, kind="stable")
-        part, part_lengths = part[order], part_lengths[order]
+        rows = rows[np.argsort(-part_lengths, kind="stable")]
+        part_lengths = np.sort(part_lengths)[::-1]
+        part = sequences[rows, : part_lengths[0]]
         dtype = part.dtype
         # One step never reaches W (the state starts at 0): skip its eigen-solve.
         scale = self._recurrent_scale(n) if part.shape[1] > 1 else 1.0

@@ -757,6 +757,7 @@ def test_several_leak_rates_are_independent_interleaved_reservoirs(digits, densi
 
 
 def test_auto_spike_thresholds_are_each_neurons_median_state(digits):
+    """Medians of spike-free states on 256 sequences spread over X."""
     X = digits[0][:300].reshape(300, 8, 8)
     snlnn = Classic(
         20, max_reservoir_dim=20, spike_threshold="auto", spike_reset="none",
@@ -767,7 +768,7 @@ def test_auto_spike_thresholds_are_each_neurons_median_state(digits):
     states = np.concatenate([
         reference.trajectory(x, snlnn.input_weights_, snlnn.bias_, w_rec,
                              snlnn.leak_rate, np.inf, "none")[0]
-        for x in X[:256]
+        for x in X[np.unique(np.linspace(0, 299, 256).astype(int))]  # spread over X
     ])
     np.testing.assert_allclose(
         snlnn.spike_thresholds_, np.median(states, axis=0), atol=1e-12
@@ -802,3 +803,31 @@ def test_standardize_input_equals_standardising_first(digits):
 def test_invalid_sequence_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         Classic(**params).fit(np.ones((3, 4)))
+
+
+def test_constant_inputs_stay_constant_when_standardised():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([np.full((50, 6, 1), 0.1), rng.random((50, 6, 1))], axis=2)
+    snlnn = SNLNNTransformer(20, random_state=0).fit(X)
+    assert snlnn.input_scale_[0] == 1.0  # its std is rounding noise, not a scale
+    shifted = X.copy()
+    shifted[:, :, 0] += 1e-9
+    np.testing.assert_allclose(snlnn.transform(shifted), snlnn.transform(X), atol=1e-6)
+
+
+def test_auto_thresholds_need_no_reset():
+    with pytest.raises(ValueError, match='spike_reset="none"'):
+        SNLNNTransformer(spike_threshold="auto", spike_reset="subtract").fit(np.ones((3, 4)))
+
+
+def test_long_and_short_sequences_waste_nothing_on_padding(digits):
+    import tracemalloc
+
+    sequences = [np.ones((5, 2))] * 300 + [np.ones((3000, 2))]
+    snlnn = SNLNNTransformer(8, random_state=0)
+    tracemalloc.start()
+    snlnn.fit(sequences)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    padded = 301 * 3000 * 2 * 8  # one padded copy: 14 MB
+    assert peak < 2.5 * padded
