@@ -124,7 +124,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         applies. The state stays inside (-1, 1), so values >= 1 disable
         spikes (as in the original model, threshold 1.0). ``"auto"`` gives
         each neuron its own threshold: the median of its spike-free state over
-        the first 256 sequences of the first fit (``spike_thresholds_``).
+        up to 1024 sequences spread evenly over the data of the first fit
+        (``spike_thresholds_``); it needs ``spike_reset="none"``.
     spike_reset : {"subtract", "zero", "none"}, default="none"
         What a spike does to the state: subtract the threshold (the original
         model), reset it to 0 (as a leaky integrate-and-fire neuron), or
@@ -776,7 +777,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         out /= self.input_scale_.astype(dtype)
         return out
 
-    def _fit_spike_thresholds(self, sequences, lengths, n_sample=256, n_states=20000):
+    def _fit_spike_thresholds(self, sequences, lengths, n_sample=1024, n_states=20000):
         """``spike_threshold="auto"``: each neuron's median state in spike-free
         runs of ``n_sample`` sequences spread evenly over ``X``, over about
         ``n_states`` steps sampled evenly, with the whole pool active (so that
