@@ -67,7 +67,8 @@ How to run (from the repository root; hold the machine-wide benchmark lock)::
     flock /tmp/snlnn-bench.lock python benchmarks/mnist.py --repeats 3
     flock /tmp/snlnn-bench.lock python benchmarks/mnist.py --subset 3000  # CI, ~25 s
 
-Options: ``--data-dir`` (default ``$SNLNN_MNIST_DIR``, else
+Options: ``--data-dir`` (default ``$SNLNN_MNIST_DIR``, else the project's
+shared data beside the checkout when present, else
 :func:`reservoir.datasets.load_mnist` decides), ``--n-jobs`` (default -1),
 ``--subset N`` (first N training and N // 6 test images), ``--preset`` (one
 or more of seed, default, baseline), ``--repeats R``. Progress (phase names
@@ -479,6 +480,16 @@ HEADER = [
 ]
 
 
+def _checkout_data_dir():
+    """The canonical files kept beside a development checkout, if they are there.
+
+    A benchmark-only convenience, like the tests' fixture: the library itself
+    never looks there.
+    """
+    directory = ROOT.parent / "shared" / "data" / "mnist"
+    return str(directory) if (directory / "t10k-labels-idx1-ubyte.gz").is_file() else None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -486,9 +497,10 @@ def main(argv=None):
     )
     parser.add_argument(
         "--data-dir",
-        default=os.environ.get("SNLNN_MNIST_DIR"),
-        help="directory of the MNIST IDX files (default: $SNLNN_MNIST_DIR, "
-        "else load_mnist decides)",
+        default=os.environ.get("SNLNN_MNIST_DIR") or _checkout_data_dir(),
+        help="directory of the MNIST IDX files (default: $SNLNN_MNIST_DIR, else "
+        "the project's shared data beside this checkout if it is there, else "
+        "load_mnist decides: its cache, or a verified download)",
     )
     parser.add_argument("--n-jobs", type=int, default=-1, help="threads (default -1)")
     parser.add_argument(
