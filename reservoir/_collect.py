@@ -281,7 +281,7 @@ def collect_states(
     # Longest first, ties in input order: chunks of similar lengths.
     order = None if lengths is None else np.argsort(-lengths, kind="stable")
 
-    def write(block, rows, counts, final, state_sum, spikes, snaps):
+    def write(block, counts, final, state_sum, spikes, snaps):
         """Write one chunk's summaries into ``block`` (rows of the output)."""
         inv = (dtype.type(1) / counts).astype(dtype)
         sources = {"final": (final, np.ones_like(inv)), "mean": (state_sum, inv),
@@ -310,7 +310,7 @@ def collect_states(
                     part,
                 )
                 if last is not None and np.any(size == 0):
-                    # Shorter than K steps: an empty window repeats the last one.
+                    # Shorter than K steps: an empty window repeats the one before.
                     part[size == 0] = last[size == 0]
                 last = part
                 begin, previous = stop, current
@@ -331,7 +331,7 @@ def collect_states(
         if windows == 1:
             snaps = (state_sum[None], spikes[None])
         block = out[start:stop] if order is None else np.zeros((stop - start, width), dtype)
-        write(block, rows, counts, final, state_sum, spikes, snaps)
+        write(block, counts, final, state_sum, spikes, snaps)
         if order is not None:
             out[rows] = block
         mean_abs[rows] = abs_sum / (counts * max(n, 1))
