@@ -5,6 +5,7 @@
   readouts that accumulate the Gram matrix in chunks.
 - :class:`SNLNNClassifier`, :class:`SNLNNRegressor`: reservoir + readout.
 - :mod:`reservoir.datasets`: MNIST and digits loaders.
+- :mod:`reservoir.preprocessing`: :func:`~reservoir.preprocessing.deskew` for images.
 """
 
 from ._transformer import SNLNNTransformer
