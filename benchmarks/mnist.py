@@ -593,6 +593,14 @@ def main(argv=None):
         metavar="A",
         help="exit non-zero if any preset's median accuracy is below A (CI sanity floor)",
     )
+    parser.add_argument(
+        "--output",
+        default=None,
+        metavar="NAME",
+        help="file name in benchmarks/results/ (default mnist.json, or "
+        "mnist_subset.json with --subset); e.g. mnist_haswell.json for a run "
+        "with OPENBLAS_CORETYPE=Haswell",
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
@@ -642,7 +650,7 @@ def main(argv=None):
         print(f"- {name}: {entry['config']['note']}")
     print(f"\n{machine_line(info)}")
 
-    filename = "mnist_subset.json" if args.subset else "mnist.json"
+    filename = args.output or ("mnist_subset.json" if args.subset else "mnist.json")
     path = Path(__file__).resolve().parent / "results" / filename
     saved = {}
     if path.exists():
