@@ -25,9 +25,8 @@ extensions = [
     "sphinx_gallery.gen_gallery",
 ]
 
-# Offline: no intersphinx, no remote images; MathJax is not loaded from a CDN,
-# equations are shown as LaTeX source if MathJax is unavailable.
-mathjax_path = ""
+# Offline: no intersphinx, no remote images. Equations use Sphinx's default
+# MathJax (a script tag the browser loads; nothing is fetched at build time).
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": False}
 numpydoc_show_class_members = False
@@ -36,7 +35,8 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 html_theme = "furo"
 html_title = f"SNLNN {release}"
-suppress_warnings = []
+# sphinx_gallery_conf holds a function (reset_argv): Sphinx cannot cache it.
+suppress_warnings = ["config.cache"]
 
 
 def _example_argv(gallery_conf, script_vars):
@@ -62,3 +62,15 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "image_scrapers": ("matplotlib",),
 }
+
+
+def _skip_metadata_requests(app, what, name, obj, skip, options):
+    # scikit-learn attaches set_*_request methods to every estimator; their
+    # docstrings point into scikit-learn's own glossary.
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_requests)

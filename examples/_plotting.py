@@ -20,9 +20,9 @@ INSTALL_HINT = (
 
 
 def argument_parser(doc):
-    """An ``ArgumentParser`` with ``--out``, described by ``doc``'s first paragraph."""
+    """An ``ArgumentParser`` with ``--out``, described by ``doc``'s title line."""
     parser = argparse.ArgumentParser(
-        description=doc.split("\n\n")[0],
+        description=(doc or "").strip().split("\n", 1)[0],  # sphinx-gallery empties __doc__
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(

@@ -1,4 +1,5 @@
-"""Forecasting: a reservoir learns Mackey-Glass and then runs it on its own.
+"""Forecasting: a reservoir learns Mackey-Glass and then runs it on its own
+========================================================================
 
 ``SNLNNForecaster`` with its default reservoir is fitted on 2,000 steps of
 the chaotic Mackey-Glass series (rows are time steps: the reservoir state

@@ -1,4 +1,5 @@
-"""Grid search: tune the reservoir's spectral radius and leak rate with GridSearchCV.
+"""Grid search: tune the reservoir's spectral radius and leak rate with GridSearchCV
+=================================================================================
 
 ``SNLNNTransformer`` is an ordinary scikit-learn estimator, so its
 parameters are searched like any other pipeline step's:

@@ -1,4 +1,5 @@
-"""MNIST in a dozen lines: a spiking reservoir reads each image row by row.
+"""MNIST in a dozen lines: a spiking reservoir reads each image row by row
+=======================================================================
 
 Each 28 x 28 image is a sequence of 28 steps of 28 pixels (``n_steps=28``).
 The reservoir starts with 300 neurons and grows (up to 600) while it fits;
@@ -22,7 +23,7 @@ from sklearn.pipeline import make_pipeline
 from reservoir import RidgeReadoutClassifier, SNLNNTransformer
 from reservoir.datasets import load_mnist
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n", 1)[0])
 parser.add_argument(
     "--subset",
     type=int,

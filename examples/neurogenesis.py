@@ -1,4 +1,5 @@
-"""Neurogenesis: watch the reservoir grow while it streams through the data.
+"""Neurogenesis: watch the reservoir grow while it streams through the data
+========================================================================
 
 An ``SNLNNTransformer`` starts with ``reservoir_dim=50`` active neurons (of
 ``max_reservoir_dim=400`` pre-allocated) and is fed the training set in 12

@@ -1,4 +1,5 @@
-"""Quickstart: a spiking reservoir and a ridge readout classify handwritten digits.
+"""Quickstart: a spiking reservoir and a ridge readout classify handwritten digits
+===============================================================================
 
 scikit-learn's 8 x 8 digits are read top to bottom, one image row per time
 step (``n_steps=8``: each 64-pixel row of ``X`` is split into 8 steps of 8

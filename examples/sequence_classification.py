@@ -1,4 +1,5 @@
-"""Sequence classification: speakers told apart by variable-length vowel recordings.
+"""Sequence classification: speakers told apart by variable-length vowel recordings
+================================================================================
 
 JapaneseVowels (UEA archive, canonical split): 9 speakers utter a vowel,
 each utterance 12 LPC cepstrum channels over 7-29 frames; 270 training and
@@ -33,7 +34,6 @@ matrix), 7.6-8.5 s wall with start-up and the figure.
 """
 
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -47,7 +47,10 @@ from sklearn.preprocessing import StandardScaler
 from reservoir import SNLNNClassifier, SNLNNTransformer
 
 DATASET = "JapaneseVowels.npz"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+try:
+    REPO_ROOT = Path(__file__).resolve().parent.parent
+except NameError:  # sphinx-gallery runs the script in examples/ without __file__
+    REPO_ROOT = Path.cwd().resolve().parent
 WINDOW_SUMMARIES = ("window_mean", "window_spike_rate")
 N_WINDOWS = (1, 2, 4, 8)
 
@@ -212,4 +215,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

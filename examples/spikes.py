@@ -1,4 +1,5 @@
-r"""Spikes: what the reservoir's neurons do while they read a digit.
+r"""Spikes: what the reservoir's neurons do while they read a digit
+===============================================================
 
 ``SNLNNTransformer`` only returns summaries of each trajectory (final state,
 mean state, spike rate). To see the trajectories themselves, this example

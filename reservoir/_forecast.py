@@ -170,9 +170,9 @@ class SNLNNSeriesTransformer(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Inputs per time step.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when ``X`` has string column names.
-    input_weights_ : ndarray of shape (reservoir_dim, n_features_in_)
+    input_weights_ : ndarray of shape (reservoir_dim, ``n_features_in_``)
     bias_ : ndarray of shape (reservoir_dim,)
     recurrent_weights_ : ndarray or CSR matrix of shape (reservoir_dim,) * 2
         The unscaled draw; ``recurrent_scale_ * recurrent_weights_`` is ``W``.
@@ -476,7 +476,7 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
         Its feature row: :meth:`generate` without ``X`` goes on from it.
     n_targets_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when ``X`` has string column names.
 
     Examples
@@ -606,7 +606,7 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        forecast : ndarray of shape (n_timesteps, n_features_in_)
+        forecast : ndarray of shape (n_timesteps, ``n_features_in_``)
             ``forecast[0]`` predicts the step after the context.
         final_state : ndarray of shape (reservoir_dim,)
             Only if ``return_state``.

@@ -260,10 +260,10 @@ class RidgeReadout(MultiOutputMixin, RegressorMixin, _ChunkedRidgeBase):
         Number of samples accumulated so far.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -428,10 +428,10 @@ class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
         Number of samples accumulated so far.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -720,10 +720,10 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         Class labels.
 
     n_features_in_ : int
-        Number of features seen by the reservoir during :term:`fit`.
+        Number of features seen by the reservoir during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -897,10 +897,10 @@ class SNLNNRegressor(RegressorMixin, _SNLNNBase):
         The fitted readout.
 
     n_features_in_ : int
-        Number of features seen by the reservoir during :term:`fit`.
+        Number of features seen by the reservoir during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also

@@ -210,7 +210,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Features per row seen in fit (``n_steps_ * n_inputs_``); for a list of
         sequences, ``n_inputs_``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Defined when ``X`` has string column names.
     n_steps_ : int or None
         Time steps per sequence; None when fitted on a list of sequences,
@@ -232,16 +232,16 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         Mean absolute state over the same sequences.
     n_samples_seen_ : int
         Sequences seen by ``fit`` / ``partial_fit``.
-    input_weights_ : ndarray of shape (max_reservoir_dim_, n_inputs_)
-    bias_ : ndarray of shape (max_reservoir_dim_,)
-    recurrent_weights_ : ndarray or CSR matrix of shape (max_reservoir_dim_,) * 2
+    input_weights_ : ndarray of shape (``max_reservoir_dim_``, ``n_inputs_``)
+    bias_ : ndarray of shape (``max_reservoir_dim_``,)
+    recurrent_weights_ : ndarray or CSR matrix of shape (``max_reservoir_dim_``,) * 2
         Unscaled recurrent draw; see :meth:`active_recurrent_weights`.
-    leak_rates_ : ndarray of shape (max_reservoir_dim_,)
+    leak_rates_ : ndarray of shape (``max_reservoir_dim_``,)
         Leak rate of each neuron (``leak_rate[j % G]``).
-    spike_thresholds_ : ndarray of shape (max_reservoir_dim_,)
+    spike_thresholds_ : ndarray of shape (``max_reservoir_dim_``,)
         Spike threshold of each neuron (``spike_threshold``, or the fitted
         medians for ``"auto"``).
-    input_mean_, input_scale_ : ndarray of shape (n_inputs_,) or None
+    input_mean_, input_scale_ : ndarray of shape (``n_inputs_``,) or None
         The standardisation of the inputs (``standardize_input``), else None.
     recurrent_scale_ : float
         Factor that gives the active block ``spectral_radius``; NaN when
@@ -473,7 +473,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        weights : ndarray or CSR matrix of shape (reservoir_size_, reservoir_size_)
+        weights : ndarray or CSR matrix of shape (``reservoir_size_``, ``reservoir_size_``)
             Its spectral radius is ``spectral_radius``, except for a nilpotent
             block (a sparse draw with no directed cycle, see
             :func:`reservoir._weights.recurrent_scale`), whose radius is 0
