@@ -30,6 +30,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _dask
 from ._blas import single_threaded_blas
 from ._kernels import generate_series, series_states, series_states_batch
 from ._weights import INPUT_WEIGHTS, active_block, draw_weights, recurrent_scale
@@ -60,6 +61,9 @@ def _validate_series(estimator, X, reset):
     A list, tuple or 1-D object array whose first element is 2-D is a
     collection, each element a series; anything else is one series.
     """
+    # A series runs step after step: a dask array would only be gathered here.
+    where = type(estimator).__name__
+    _dask.reject(X, where)
     if getattr(X, "ndim", None) == 3 and X.dtype != object:
         raise ValueError(
             f"X has shape {X.shape}: several series are a list of 2-D series "
@@ -75,6 +79,8 @@ def _validate_series(estimator, X, reset):
         if _ndim(part) != 2:
             raise _not_2d(k, _ndim(part), True)
     parts = list(X) if collection else [X]
+    for k, part in enumerate(parts if collection else []):
+        _dask.reject(part, where, name=f"X[{k}]")
     try:
         series = [
             validate_data(estimator, part, reset=reset and k == 0, dtype=_DTYPES)
@@ -709,6 +715,8 @@ class SNLNNForecaster(RegressorMixin, BaseEstimator):
                 "many target series."
             )
         parts = parts if collection else [y]
+        for k, part in enumerate(parts):
+            _dask.reject(part, type(self).__name__, name=f"y[{k}]" if collection else "y")
         targets = []
         for k, (target, x) in enumerate(zip(parts, series)):
             target = check_array(

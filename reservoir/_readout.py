@@ -34,6 +34,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _dask
 from ._transformer import SNLNNTransformer
 
 __all__ = [
@@ -119,6 +120,17 @@ class _ChunkedRidgeBase(BaseEstimator):
     def _target_chunk(self, y_part, dtype):
         """Return the float targets of a chunk as an array (m, n_targets)."""
         raise NotImplementedError
+
+    def _validate_features(self, X):
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def _fit_dask(self, X, y, first_call, n_targets):
+        """Fit on dask arrays: statistics per block where it lives, merged up a
+        tree; with ``first_call`` False, added to those accumulated so far."""
+        stats = _dask.ridge_statistics(self, X, y, n_targets)
+        if not first_call:
+            stats = _dask.merge_statistics(_dask.current_statistics(self), stats)
+        _dask.load_statistics(self, stats)
 
     def _accumulate(self, X, y, n_targets):
         """Add the statistics of (X, y) in chunks of ``chunk_size`` rows."""
@@ -329,10 +341,28 @@ class RidgeReadout(MultiOutputMixin, RegressorMixin, _ChunkedRidgeBase):
             Fitted estimator.
         """
         self._reset()
+        if _dask.dask_pair(X, y):
+            return self._fit_dask_pair(X, y, first_call=True)
         X, y = self._validate(X, y, reset=True)
         self._y_ndim = y.ndim
         self._accumulate(X, y, 1 if y.ndim == 1 else y.shape[1])
         self._finish(X.dtype)
+        return self
+
+    def _fit_dask_pair(self, X, y, first_call):
+        X = _dask.row_blocks(X)
+        y = _dask.aligned_targets(y, X)
+        X_meta, y_meta = self._validate(_dask.meta(X), _dask.meta(y), reset=first_call)
+        n_targets = 1 if y_meta.ndim == 1 else y_meta.shape[1]
+        if first_call:
+            self._y_ndim = y_meta.ndim
+        elif n_targets != self._xty.shape[1]:
+            raise ValueError(
+                f"y has {n_targets} targets but {type(self).__name__} was fitted "
+                f"with {self._xty.shape[1]} targets."
+            )
+        self._fit_dask(X, y, first_call, n_targets)
+        self._finish(X_meta.dtype)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -353,6 +383,8 @@ class RidgeReadout(MultiOutputMixin, RegressorMixin, _ChunkedRidgeBase):
             Fitted estimator.
         """
         first_call = not hasattr(self, "_xtx")
+        if _dask.dask_pair(X, y):
+            return self._fit_dask_pair(X, y, first_call)
         X, y = self._validate(X, y, reset=first_call)
         n_targets = 1 if y.ndim == 1 else y.shape[1]
         if first_call:
@@ -387,6 +419,8 @@ class RidgeReadout(MultiOutputMixin, RegressorMixin, _ChunkedRidgeBase):
             Predicted values.
         """
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            return _dask.map_method(self, "predict", X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return X @ self.coef_.T + self.intercept_
 
@@ -498,19 +532,32 @@ class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
             Fitted estimator.
         """
         self._reset()
+        if _dask.dask_pair(X, y):
+            X, y = _dask.row_blocks(X), _dask.aligned_targets(y, X)
+            X_meta, _ = validate_data(
+                self, _dask.meta(X), _dask.meta(y), dtype=[np.float64, np.float32]
+            )
+            self._set_classes(_dask.unique_labels(y))
+            self._fit_dask(X, y, True, self._n_targets())
+            self._solve(X_meta.dtype)
+            return self
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
+        self._set_classes(np.unique(y))
+        self._accumulate(X, self._encode(y), self._n_targets())
+        self._solve(X.dtype)
+        return self
+
+    def _set_classes(self, classes):
+        check_classification_targets(classes)
+        self.classes_ = classes
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes, but "
                 f"the data contains only one class: {self.classes_[0]!r}."
             )
-        self._accumulate(
-            X, self._encode(y), len(self.classes_) if len(self.classes_) > 2 else 1
-        )
-        self._solve(X.dtype)
-        return self
+
+    def _n_targets(self):
+        return len(self.classes_) if len(self.classes_) > 2 else 1
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
@@ -546,13 +593,57 @@ class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
                 f"{type(self).__name__} needs at least 2 classes, got "
                 f"classes={self.classes_!r}."
             )
+        if _dask.dask_pair(X, y):
+            X, y = _dask.row_blocks(X), _dask.aligned_targets(y, X)
+            X_meta, _ = validate_data(
+                self, _dask.meta(X), _dask.meta(y), dtype=[np.float64, np.float32],
+                reset=first_call,
+            )
+            self._fit_dask(X, y, first_call, self._n_targets())
+            self._solve(X_meta.dtype)
+            return self
         X, y = validate_data(
             self, X, y, dtype=[np.float64, np.float32], reset=first_call
         )
-        n_targets = len(self.classes_) if len(self.classes_) > 2 else 1
-        self._accumulate(X, self._encode(y), n_targets)
+        self._accumulate(X, self._encode(y), self._n_targets())
         self._solve(X.dtype)
         return self
+
+    def decision_function(self, X):
+        """Confidence scores: the signed distance to each class's hyperplane.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Samples; a dask array gives a lazy dask array.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            1-D for two classes (positive for ``classes_[1]``).
+        """
+        if _dask.is_dask_collection(X):
+            check_is_fitted(self)
+            return _dask.map_method(self, "decision_function", X)
+        return super().decision_function(X)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Samples; a dask array gives a lazy dask array.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        if _dask.is_dask_collection(X):
+            check_is_fitted(self)
+            return _dask.map_method(self, "predict", X)
+        return super().predict(X)
 
 
 def _readout_has(attr):
@@ -648,6 +739,75 @@ class _SNLNNBase(MetaEstimatorMixin, BaseEstimator):
         else:
             self.scaler_ = None
         return features
+
+    def _fit_dask(self, X, y):
+        """``fit`` on a dask array: the reservoir as in
+        :func:`reservoir._dask.fit_reservoir`, then one fused pass in which each
+        block's task computes its features and the readout's statistics, which
+        also hold the scaler's moments; only the solve runs on the client."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        reservoir, readout = self._make_reservoir(), self._make_readout()
+        if not isinstance(reservoir, SNLNNTransformer):
+            raise TypeError(
+                f"fit on a dask array needs an SNLNNTransformer reservoir, got "
+                f"{type(reservoir).__name__}."
+            )
+        if not isinstance(readout, _ChunkedRidgeBase):
+            raise TypeError(
+                f"fit on a dask array needs the ridge readout (readout='ridge' or a "
+                f"{RidgeReadout.__name__}/{RidgeReadoutClassifier.__name__}), got "
+                f"{type(readout).__name__}: its statistics are what the blocks reduce."
+            )
+        X = _dask.row_blocks(X)
+        y = _dask.aligned_targets(y, X)
+        y_meta = _dask.meta(y)
+        classifier = isinstance(readout, RidgeReadoutClassifier)
+        if classifier:
+            check_classification_targets(np.ravel(y_meta))
+        X3, streamed, activity = _dask.fit_reservoir(reservoir, X)
+        width = len(reservoir.get_feature_names_out())
+        if classifier:
+            readout._set_classes(_dask.unique_labels(y))
+            n_targets = readout._n_targets()
+        else:
+            readout._y_ndim = y_meta.ndim
+            n_targets = 1 if y_meta.ndim == 1 else y_meta.shape[1]
+        measured, stats = _dask.pipeline_statistics(
+            reservoir, readout, X3, y, streamed, n_targets
+        )
+        _dask.finish_reservoir(reservoir, X3, streamed, activity, measured)
+        self.reservoir_ = reservoir
+        self.n_features_in_ = reservoir.n_features_in_
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if self.standardize:
+            stats, (mean, var, scale) = _dask.standardized(stats)
+            self.scaler_ = StandardScaler()
+            self.scaler_.mean_, self.scaler_.var_, self.scaler_.scale_ = mean, var, scale
+            self.scaler_.n_samples_seen_ = stats[0]
+            self.scaler_.n_features_in_ = width
+        else:
+            self.scaler_ = None
+        _dask.load_statistics(readout, stats)
+        readout.n_features_in_ = width
+        if classifier:
+            readout._solve(X3.dtype)
+            self.classes_ = readout.classes_
+        else:
+            readout._finish(X3.dtype)
+        self.readout_ = readout
+        return self
+
+    def _lazy(self, method, X):
+        """The dask path of a prediction method: None for in-memory X."""
+        if not _dask.is_dask_collection(X):
+            return None
+        check_is_fitted(self)
+        return _dask.map_method(self, method, X)
 
     def _features(self, X):
         check_is_fitted(self)
@@ -781,6 +941,8 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         self : object
             Fitted estimator.
         """
+        if _dask.dask_pair(X, y):
+            return self._fit_dask(X, y)
         if y is not None:
             check_classification_targets(y)
         features = self._fit_features(X, y)
@@ -802,6 +964,9 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels.
         """
+        lazy = self._lazy("predict", X)
+        if lazy is not None:
+            return lazy
         features = self._features(X)
         return self.readout_.predict(features)
 
@@ -820,6 +985,9 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Confidence scores; 1-D for two classes.
         """
+        lazy = self._lazy("decision_function", X)
+        if lazy is not None:
+            return lazy
         features = self._features(X)
         return self.readout_.decision_function(features)
 
@@ -838,6 +1006,9 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities, columns in the order of ``classes_``.
         """
+        lazy = self._lazy("predict_proba", X)
+        if lazy is not None:
+            return lazy
         features = self._features(X)
         return self.readout_.predict_proba(features)
 
@@ -856,6 +1027,9 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, columns in the order of ``classes_``.
         """
+        lazy = self._lazy("predict_log_proba", X)
+        if lazy is not None:
+            return lazy
         features = self._features(X)
         return self.readout_.predict_log_proba(features)
 
@@ -952,6 +1126,8 @@ class SNLNNRegressor(RegressorMixin, _SNLNNBase):
         self : object
             Fitted estimator.
         """
+        if _dask.dask_pair(X, y):
+            return self._fit_dask(X, y)
         features = self._fit_features(X, y)
         self.readout_ = self._make_readout().fit(features, y)
         return self
@@ -970,6 +1146,9 @@ class SNLNNRegressor(RegressorMixin, _SNLNNBase):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predicted values.
         """
+        lazy = self._lazy("predict", X)
+        if lazy is not None:
+            return lazy
         features = self._features(X)
         return self.readout_.predict(features)
 

@@ -24,6 +24,7 @@ from ._collect import (
     summary_width,
 )
 from ._blas import single_threaded_blas
+from . import _dask
 from ._growth import GROWTH_CRITERIA, grown_size, growth_signal
 from ._progress import Progress
 from ._weights import (
@@ -33,6 +34,13 @@ from ._weights import (
     recurrent_scale,
     within_groups,
 )
+
+
+def threshold_sample_rows(n_samples, n_sample=1024):
+    """Rows whose states set ``spike_threshold="auto"``: ``n_sample`` spread
+    evenly over the whole of X, so that data sorted by class give every class
+    a say."""
+    return np.unique(np.linspace(0, n_samples - 1, n_sample).astype(np.int64))
 
 
 def _is_sequence_list(X):
@@ -407,6 +415,12 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         -------
         self : SNLNNTransformer
         """
+        if _dask.is_dask_collection(X):
+            # The blocks in order, each on the client in turn: as many calls.
+            X = _dask.row_blocks(X)
+            for k in range(X.numblocks[0]):
+                self.partial_fit(X.blocks[k].compute())
+            return self
         first_call = not hasattr(self, "recurrent_weights_")
         if not first_call:
             self._check_model_params_unchanged()
@@ -438,6 +452,14 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             scikit-learn estimator.
         """
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            X = _dask.row_blocks(X)
+            sequences, _ = self._validate_sequences(_dask.meta(X), reset=False)
+            model = self._model
+            width = summary_width(
+                model["summaries"], self.max_reservoir_dim_, model["n_windows"]
+            )
+            return _dask.map_rows(self, "transform", X, width, sequences.dtype)
         sequences, lengths = self._validate_sequences(X, reset=False)
         sequences = self._scaled(sequences, own=lengths is not None)
         features, _, _ = self._collect(sequences, lengths, label="transform")
@@ -525,6 +547,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         the old fit, and ``transform`` would compute garbage.
         """
         try:
+            if _dask.is_dask_collection(X):
+                _dask.fit_reservoir_alone(self, X)
+                return self.transform(X) if keep_features else None
             sequences, lengths = self._validate_sequences(X, reset=True)
             self._initialise(sequences.shape[2])
             self._fit_input_scaling(sequences, lengths)
@@ -596,6 +621,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             raise ValueError("X is an empty list: at least one sequence is needed.")
         parts = []
         for i, part in enumerate(X):
+            _dask.reject(part, f"A list of sequences given to {type(self).__name__}",
+                         name=f"X[{i}]")
             if getattr(part, "ndim", None) is None and not isinstance(part, (list, tuple)):
                 raise ValueError(
                     f"X[{i}] is a {type(part).__name__}; each sequence must be a 2-D "
@@ -756,8 +783,13 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             if lengths is None
             else sequences[np.arange(sequences.shape[1])[None, :] < lengths[:, None]]
         )
-        self.input_mean_ = steps.mean(axis=0, dtype=np.float64)
-        scale = steps.std(axis=0, dtype=np.float64)
+        self._set_input_scaling(
+            steps.mean(axis=0, dtype=np.float64), steps.std(axis=0, dtype=np.float64)
+        )
+
+    def _set_input_scaling(self, mean, scale):
+        """Store the per-input statistics (float64), however they were computed."""
+        self.input_mean_ = mean
         # A constant input stays constant (0): its float64 std is rounding
         # noise, not exactly 0, and dividing by it would blow up later inputs.
         constant = scale < 10 * np.finfo(np.float64).eps * np.maximum(
@@ -784,16 +816,26 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         neurons activated by growth later have theirs too)."""
         if self._model["spike_threshold"] != "auto":
             return
+        rows = threshold_sample_rows(len(sequences), n_sample)
+        if lengths is None:
+            self._fit_spike_thresholds_on(sequences[rows], None, n_states)
+        else:  # one copy, longest first, no padding beyond the longest
+            rows = rows[np.argsort(-lengths[rows], kind="stable")]
+            self._fit_spike_thresholds_on(
+                sequences[rows, : lengths[rows[0]]], lengths[rows], n_states
+            )
+
+    def _fit_spike_thresholds_on(self, chosen, lengths, n_states=20000):
+        """The thresholds from ``chosen`` (scaled sequences, the rows picked by
+        :func:`threshold_sample_rows`), run for their own longest one only."""
         n = self.max_reservoir_dim_
-        # Spread over the whole of X, so that data sorted by class give every
-        # class a say; run for the sample's own longest sequence only.
-        rows = np.unique(np.linspace(0, len(sequences) - 1, n_sample).astype(np.int64))
         part_lengths = (
-            np.full(len(rows), sequences.shape[1]) if lengths is None else lengths[rows]
+            np.full(len(chosen), chosen.shape[1]) if lengths is None else lengths
         )
-        rows = rows[np.argsort(-part_lengths, kind="stable")]
-        part_lengths = np.sort(part_lengths)[::-1]
-        part = sequences[rows, : part_lengths[0]]
+        order = np.argsort(-part_lengths, kind="stable")
+        if np.any(order != np.arange(len(order))):
+            chosen, part_lengths = chosen[order], part_lengths[order]
+        part = chosen[:, : part_lengths[0]]
         dtype = part.dtype
         # One step never reaches W (the state starts at 0): skip its eigen-solve.
         scale = self._recurrent_scale(n) if part.shape[1] > 1 else 1.0
@@ -858,11 +900,13 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             enabled=bool(self.verbose),
         )
 
-    def _fit_pass(self, sequences, lengths, keep_features):
+    def _fit_pass(self, sequences, lengths, keep_features, stats=None):
         """One pass over ``sequences``: measure, decide growth, maybe keep features.
 
         Without ``keep_features`` nothing but statistics is written (no output
         array at all), so ``fit`` costs the state collection and chunk buffers.
+        ``stats`` carries the activity statistics over several passes (the
+        blocks of a dask array), reset in place at each growth event.
         """
         n_samples, n_steps = sequences.shape[:2]
         model = self._model
@@ -873,7 +917,8 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         # Rows before `stale` were computed by a reservoir that has since grown;
         # `stats` covers the rows after it, run by the final reservoir.
         stale = 0
-        stats = np.zeros(3)  # sum of mean |s| * neuron-steps, spikes, neuron-steps
+        if stats is None:
+            stats = np.zeros(3)  # see _activity
         progress = self._progress(n_samples, "fit")
         start = 0
         while start < n_samples:
@@ -908,20 +953,15 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                     progress=progress,
                 )
             count = stop - start
-            steps = np.full(count, n_steps) if part_lengths is None else part_lengths
-            neuron_steps = float(self.reservoir_size_) * float(steps.sum())
-            abs_total = float(mean_abs.sum(dtype=np.float64))
-            abs_weighted = float(self.reservoir_size_) * float(
-                np.dot(mean_abs.astype(np.float64), steps)
-            )
-            stats += [abs_weighted, spikes, neuron_steps]
+            activity = self._activity(mean_abs, spikes, n_steps, part_lengths)
+            stats += activity
             self.n_samples_seen_ += count
             if can_grow:
                 batch = self._batch
                 batch[0] += count
-                batch[1] += abs_total
+                batch[1] += float(mean_abs.sum(dtype=np.float64))
                 batch[2] += spikes
-                batch[3] += neuron_steps
+                batch[3] += activity[2]
                 if batch[0] == model["batch_size"]:
                     signal = growth_signal(
                         model["growth_criterion"],
@@ -931,8 +971,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                     self._grow_next = signal > model["growth_threshold"]
                     self._batch = [0, 0.0, 0.0, 0.0]
             start = stop
-        self.mean_abs_state_ = stats[0] / stats[2]
-        self.spike_rate_ = stats[1] / stats[2]
+        self._set_activity(stats)
         if features is not None and stale:
             features[:stale] = 0.0
             self._collect(
@@ -940,3 +979,32 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
                 "fit (after growth)", out=features[:stale],
             )
         return features
+
+    def _activity(self, mean_abs, spikes, n_steps, lengths):
+        """(sum of mean |s| over neuron-steps, spikes, neuron-steps) of one run."""
+        steps = np.full(len(mean_abs), n_steps) if lengths is None else lengths
+        n = float(self.reservoir_size_)
+        return np.array([
+            n * float(np.dot(mean_abs.astype(np.float64), steps)),
+            float(spikes),
+            n * float(steps.sum()),
+        ])
+
+    def _set_activity(self, stats):
+        self.mean_abs_state_ = stats[0] / stats[2]
+        self.spike_rate_ = stats[1] / stats[2]
+
+    def _can_grow(self):
+        return self._grow_next or self.reservoir_size_ < self.max_reservoir_dim_
+
+    def _run_block(self, X, features=True):
+        """Features (or None) and activity of one block of data, validated as
+        ``transform`` validates: the task that a dask worker runs."""
+        sequences, lengths = self._validate_sequences(X, reset=False)
+        sequences = self._scaled(sequences, own=lengths is not None)
+        out, mean_abs, spikes = self._collect(
+            sequences, lengths, "block", summaries=None if features else ()
+        )
+        return (out if features else None), self._activity(
+            mean_abs, spikes, sequences.shape[1], lengths
+        )
