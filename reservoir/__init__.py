@@ -5,9 +5,12 @@
   readouts that accumulate the Gram matrix in chunks.
 - :class:`SNLNNClassifier`, :class:`SNLNNRegressor`: reservoir + readout.
 - :mod:`reservoir.datasets`: MNIST and digits loaders.
+- :func:`blockwise`: any fitted estimator over the row blocks of a dask array
+  (the estimators above take dask arrays themselves).
 - :mod:`reservoir.preprocessing`: :func:`~reservoir.preprocessing.deskew` for images.
 """
 
+from ._dask import blockwise
 from ._transformer import SNLNNTransformer
 from ._forecast import SNLNNForecaster, SNLNNSeriesTransformer
 
@@ -37,5 +40,6 @@ __all__ = [
     "SNLNNClassifier",
     "SNLNNRegressor",
     "SNLNNTransformer",
+    "blockwise",
     "__version__",
 ]

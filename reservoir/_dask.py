@@ -119,13 +119,22 @@ def meta(X):
 
 
 def worker_copy(estimator):
-    """A shallow copy for the tasks: one thread each, dask runs them in parallel."""
-    shipped = copy.copy(estimator)
-    if "n_jobs" in shipped.get_params(deep=False):
-        shipped.n_jobs = 1
-    if hasattr(shipped, "reservoir_"):
-        shipped.reservoir_ = worker_copy(shipped.reservoir_)
+    """A copy for the tasks, every ``n_jobs`` in it set to 1: dask runs the
+    tasks in parallel, one per worker thread."""
+    shipped = copy.deepcopy(estimator)
+    _single_threaded(shipped)
     return shipped
+
+
+def _single_threaded(estimator):
+    threads = {
+        key: 1 for key in estimator.get_params(deep=True)
+        if key.rsplit("__", 1)[-1] == "n_jobs"
+    }
+    if threads:
+        estimator.set_params(**threads)
+    if hasattr(estimator, "reservoir_"):  # fitted part of a meta-estimator
+        _single_threaded(estimator.reservoir_)
 
 
 def _ship(estimator):
@@ -162,6 +171,52 @@ def map_method(estimator, method, X):
     probe = getattr(estimator, method)(meta(X))
     width = None if probe.ndim == 1 else probe.shape[1]
     return map_rows(estimator, method, X, width, probe.dtype)
+
+
+def blockwise(estimator, X, method="transform"):
+    """Run a fitted estimator lazily on each row block of a dask array.
+
+    The estimators of this package take dask arrays themselves; this is for
+    compositions that do not, such as a :class:`~sklearn.pipeline.Pipeline` or
+    :class:`~sklearn.pipeline.FeatureUnion` of reservoirs. The estimator is
+    copied (with every ``n_jobs`` set to 1: dask supplies the parallelism)
+    into a single key of the graph, so each worker receives it once.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Anything whose ``method`` maps rows to rows.
+    X : dask array of shape (n_samples, ...)
+        Chunked along its rows; other axes are merged into single chunks.
+    method : str, default="transform"
+        The method to call on each block, e.g. ``"predict"``.
+
+    Returns
+    -------
+    result : dask array of shape (n_samples,) or (n_samples, n_outputs)
+        Lazy, with the row chunks of ``X``; its width and dtype come from
+        running ``method`` on one row of zeros first, which also validates
+        ``X`` as the in-memory call would.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_union
+    >>> from reservoir import SNLNNTransformer, blockwise
+    >>> X = np.random.RandomState(0).rand(100, 12)
+    >>> union = make_union(SNLNNTransformer(10, n_steps=3, random_state=0),
+    ...                    SNLNNTransformer(10, n_steps=4, random_state=1)).fit(X)
+    >>> features = blockwise(union, da.from_array(X, chunks=40))
+    >>> features.shape, features.chunks[0]
+    ((100, 160), (40, 40, 20))
+    >>> np.allclose(features.compute(), union.transform(X))
+    True
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    return map_method(estimator, method, X)
 
 
 def _tree_reduce(parts, combine):
