@@ -94,6 +94,11 @@ def aligned_targets(y, X):
 
     if not is_dask_collection(y):
         y = np.asarray(y)
+        if y.ndim == 0 or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and y have different numbers of samples: {X.shape[0]} and "
+                f"{y.shape[0] if y.ndim else 'a scalar y'}."
+            )
         y = da.from_array(y, chunks=(X.chunks[0],) + y.shape[1:])
     y = row_blocks(y, name="y")
     if y.shape[0] != X.shape[0]:
@@ -256,6 +261,10 @@ def fit_reservoir(reservoir, X):
     n_steps, n_inputs = sequences.shape[1:]
     X3 = X.reshape(n_samples, n_steps, n_inputs).astype(sequences.dtype)
     reservoir._initialise(n_inputs)
+
+    def checked(block):  # what the in-memory fit checks before it starts
+        return reservoir._validate_sequences(block, reset=False)[0]
+
     if reservoir._model["standardize_input"]:
         steps = X3.reshape(-1, n_inputs)
         mean, std = dask.compute(
@@ -267,14 +276,14 @@ def fit_reservoir(reservoir, X):
     if reservoir._model["spike_threshold"] == "auto":
         from ._transformer import threshold_sample_rows
 
-        chosen = X3[threshold_sample_rows(n_samples)].compute()
+        chosen = checked(X3[threshold_sample_rows(n_samples)].compute())
         reservoir._fit_spike_thresholds_on(reservoir._scaled(chosen), None)
     # Growth decides batch by batch on the reservoir the last batch left: the
     # leading blocks stream through it in order, one block on the client at a time.
     activity = np.zeros(3)
     streamed = 0
     while streamed < X3.numblocks[0] and reservoir._can_grow():
-        block = reservoir._scaled(X3.blocks[streamed].compute())
+        block = reservoir._scaled(checked(X3.blocks[streamed].compute()))
         reservoir._fit_pass(block, None, keep_features=False, stats=activity)
         streamed += 1
     return X3, streamed, activity
@@ -308,16 +317,18 @@ def fit_reservoir_alone(reservoir, X):
 # -------------------------------------------------------------------- readout
 
 
-def block_statistics(template, features, targets, n_targets):
+def block_statistics(template, features, targets, n_targets, shift):
     """Centred statistics ``(n, x_mean, C, y_mean, Cxy)`` of one block, float64.
 
     ``targets`` are what ``template._target_chunk`` takes (indices into
-    ``classes_`` for the classifier). Accumulated about the block's own
-    leading mean, as the in-memory fit does, then centred exactly.
+    ``classes_`` for the classifier). Accumulated about ``shift``, the one the
+    in-memory fit takes from the first chunk of the whole data: with blocks
+    that are whole multiples of ``chunk_size`` rows, every chunk's product is
+    then the in-memory one, bit for bit, and only the float64 sums differ.
     """
     acc = copy.copy(template)
     acc._reset()
-    acc.fit_intercept = True  # a shift near the mean, whatever the model
+    acc._start_statistics(*shift)
     acc._accumulate(features, targets, n_targets)
     n = acc.n_samples_seen_
     x_offset, y_offset = acc._x_sum / n, acc._y_sum / n
@@ -376,14 +387,24 @@ def _targets(template, y_block):
     )
 
 
-def _ridge_task(block, y_block, template, n_targets):
+def _shift_task(block, y_block, template, reservoir, n_targets):
+    if reservoir is None:
+        features = template._validate_features(block)
+    else:
+        features = reservoir._run_block(block, features=True)[0]
+    return template._shift_of(features, _targets(template, y_block), n_targets)
+
+
+def _ridge_task(block, y_block, template, n_targets, shift):
     features = template._validate_features(block)
-    return block_statistics(template, features, _targets(template, y_block), n_targets)
+    targets = _targets(template, y_block)
+    return block_statistics(template, features, targets, n_targets, shift)
 
 
-def _pipeline_task(block, y_block, reservoir, template, n_targets, measure):
+def _pipeline_task(block, y_block, reservoir, template, n_targets, measure, shift):
     features, activity = reservoir._run_block(block, features=True)
-    stats = block_statistics(template, features, _targets(template, y_block), n_targets)
+    targets = _targets(template, y_block)
+    stats = block_statistics(template, features, targets, n_targets, shift)
     return (activity if measure else np.zeros(3)), stats
 
 
@@ -391,13 +412,27 @@ def _merge_pair(a, b):
     return a[0] + b[0], merge_statistics(a[1], b[1])
 
 
-def ridge_statistics(template, X, y, n_targets):
-    """Merged statistics of the ridge readout ``template`` over dask (X, y)."""
+def _first_chunk_shift(X, y, chunk_size, template, reservoir, n_targets):
+    """The in-memory fit's shift: the means of the first ``chunk_size`` rows
+    (their features computed once more, on a worker)."""
+    import dask
+
+    step = min(chunk_size, X.shape[0])
+    task = dask.delayed(_shift_task)(X[:step], y[:step], template, reservoir, n_targets)
+    (shift,) = dask.compute(task)
+    return shift
+
+
+def ridge_statistics(template, X, y, n_targets, shift=None):
+    """Merged statistics of the ridge readout ``template`` over dask (X, y),
+    about ``shift`` (default: the first chunk's, as a first in-memory fit)."""
     import dask
 
     shipped = _ship(_clean(template))
+    if shift is None:
+        shift = _first_chunk_shift(X, y, template.chunk_size, shipped, None, n_targets)
     parts = [
-        dask.delayed(_ridge_task)(xb, yb, shipped, n_targets)
+        dask.delayed(_ridge_task)(xb, yb, shipped, n_targets, shift)
         for xb, yb in zip(_blocks(X), _blocks(y))
     ]
     (stats,) = dask.compute(_tree_reduce(parts, merge_statistics))
@@ -410,9 +445,11 @@ def pipeline_statistics(reservoir, template, X3, y, streamed, n_targets):
     import dask
 
     shipped_reservoir, shipped_template = _ship(reservoir), _ship(_clean(template))
+    shift = _first_chunk_shift(X3, y, template.chunk_size, shipped_template,
+                               shipped_reservoir, n_targets)
     parts = [
         dask.delayed(_pipeline_task)(
-            xb, yb, shipped_reservoir, shipped_template, n_targets, k >= streamed
+            xb, yb, shipped_reservoir, shipped_template, n_targets, k >= streamed, shift
         )
         for k, (xb, yb) in enumerate(zip(_blocks(X3), _blocks(y)))
     ]

@@ -127,10 +127,33 @@ class _ChunkedRidgeBase(BaseEstimator):
     def _fit_dask(self, X, y, first_call, n_targets):
         """Fit on dask arrays: statistics per block where it lives, merged up a
         tree; with ``first_call`` False, added to those accumulated so far."""
-        stats = _dask.ridge_statistics(self, X, y, n_targets)
+        # Later calls keep the shift of the first, as in-memory partial_fit does.
+        shift = None if first_call else (self._x_shift, self._y_shift)
+        stats = _dask.ridge_statistics(self, X, y, n_targets, shift)
         if not first_call:
             stats = _dask.merge_statistics(_dask.current_statistics(self), stats)
         _dask.load_statistics(self, stats)
+
+    def _shift_of(self, X_first, y_first, n_targets):
+        """The shift of the statistics: the means of the first chunk, rounded
+        to its dtype so that the first dtype seen needs no correction."""
+        if not self.fit_intercept:
+            return np.zeros(X_first.shape[1]), np.zeros(n_targets)
+        dtype = X_first.dtype
+        x_shift = X_first.mean(axis=0, dtype=np.float64)
+        y_shift = self._target_chunk(y_first, dtype).mean(axis=0, dtype=np.float64)
+        return (
+            x_shift.astype(dtype).astype(np.float64),
+            y_shift.astype(dtype).astype(np.float64),
+        )
+
+    def _start_statistics(self, x_shift, y_shift):
+        self._x_shift, self._y_shift = x_shift, y_shift
+        self._x_sum = np.zeros(len(x_shift))
+        self._y_sum = np.zeros(len(y_shift))
+        self._xtx = np.zeros((len(x_shift), len(x_shift)))
+        self._xty = np.zeros((len(x_shift), len(y_shift)))
+        self.n_samples_seen_ = 0
 
     def _accumulate(self, X, y, n_targets):
         """Add the statistics of (X, y) in chunks of ``chunk_size`` rows."""
@@ -139,22 +162,7 @@ class _ChunkedRidgeBase(BaseEstimator):
         step = min(self.chunk_size, n_samples)
 
         if not hasattr(self, "_xtx"):
-            if self.fit_intercept:
-                x_shift = X[:step].mean(axis=0, dtype=np.float64)
-                y_shift = self._target_chunk(y[:step], dtype).mean(
-                    axis=0, dtype=np.float64
-                )
-            else:
-                x_shift = np.zeros(n_features)
-                y_shift = np.zeros(n_targets)
-            # Rounded to X's dtype so that the first dtype seen needs no correction.
-            self._x_shift = x_shift.astype(dtype).astype(np.float64)
-            self._y_shift = y_shift.astype(dtype).astype(np.float64)
-            self._x_sum = np.zeros(n_features)
-            self._y_sum = np.zeros(n_targets)
-            self._xtx = np.zeros((n_features, n_features))
-            self._xty = np.zeros((n_features, n_targets))
-            self.n_samples_seen_ = 0
+            self._start_statistics(*self._shift_of(X[:step], y[:step], n_targets))
 
         x_shift = self._x_shift.astype(dtype)
         y_shift = self._y_shift.astype(dtype)
@@ -766,8 +774,10 @@ class _SNLNNBase(MetaEstimatorMixin, BaseEstimator):
         y = _dask.aligned_targets(y, X)
         y_meta = _dask.meta(y)
         classifier = isinstance(readout, RidgeReadoutClassifier)
-        if classifier:
-            check_classification_targets(np.ravel(y_meta))
+        if classifier and y.ndim != 1:
+            raise ValueError(
+                f"y must be 1-D class labels, got a dask array of shape {y.shape}."
+            )
         X3, streamed, activity = _dask.fit_reservoir(reservoir, X)
         width = len(reservoir.get_feature_names_out())
         if classifier:

@@ -376,3 +376,40 @@ def test_grid_search_under_the_joblib_dask_backend(client, digits):
     np.testing.assert_array_equal(search.cv_results_["mean_test_score"],
                                   sequential.cv_results_["mean_test_score"])
     assert search.best_params_ == sequential.best_params_
+
+
+@pytest.mark.parametrize("growing", [False, True])
+def test_nan_in_any_block_raises_the_numpy_error(digits, growing):
+    X = digits[0].copy()
+    X[1500, 3] = np.nan  # in the last block: streamed only when growing
+    params = dict(reservoir_dim=20, max_reservoir_dim=400, growth_threshold=0.0,
+                  batch_size=100) if growing else {}
+    with pytest.raises(ValueError, match="NaN"):
+        _reservoir(**params).fit(da.from_array(X, chunks=400))
+    with pytest.raises(ValueError, match="NaN"):
+        SNLNNClassifier(_reservoir(**params)).fit(da.from_array(X, chunks=400),
+                                                   digits[1])
+
+
+def test_targets_must_match_the_rows(digits):
+    X, y = digits
+    Xd = da.from_array(X, chunks=400)
+    with pytest.raises(ValueError, match="different numbers of samples"):
+        RidgeReadoutClassifier().fit(Xd, y[:-1])
+    with pytest.raises(ValueError, match="different numbers of samples"):
+        SNLNNClassifier(_reservoir()).fit(Xd, da.from_array(y[:-1], chunks=400))
+    with pytest.raises(ValueError, match="1-D class labels"):
+        SNLNNClassifier(_reservoir()).fit(Xd, da.from_array(np.c_[y, y], chunks=400))
+
+
+def test_float32_blocks_on_chunk_boundaries_match_in_memory(digits):
+    # Blocks that are whole multiples of chunk_size (and of the collector's 256
+    # rows): every float32 product is the in-memory one, only float64 sums differ.
+    X = np.tile(digits[0], (3, 1))[:4096].astype(np.float32)
+    y = np.tile(digits[1], 3)[:4096]
+    model = SNLNNClassifier(_reservoir(), alpha=1e-3, standardize=False)
+    model.set_params(readout=RidgeReadoutClassifier(alpha=1e-3, chunk_size=1024))
+    memory = clone(model).fit(X, y)
+    lazy = clone(model).fit(da.from_array(X, chunks=2048), da.from_array(y, chunks=2048))
+    np.testing.assert_allclose(lazy.readout_.coef_, memory.readout_.coef_, rtol=1e-6,
+                               atol=1e-7 * np.abs(memory.readout_.coef_).max())
