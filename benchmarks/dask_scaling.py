@@ -31,6 +31,7 @@ import os
 import resource
 import statistics
 import sys
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
