@@ -132,9 +132,11 @@ def worker_copy(estimator):
 
 
 def _single_threaded(estimator):
+    # One thread per task, and no progress bars printed by every task.
+    quiet = {"n_jobs": 1, "verbose": 0}
     threads = {
-        key: 1 for key in estimator.get_params(deep=True)
-        if key.rsplit("__", 1)[-1] == "n_jobs"
+        key: quiet[key.rsplit("__", 1)[-1]] for key in estimator.get_params(deep=True)
+        if key.rsplit("__", 1)[-1] in quiet
     }
     if threads:
         estimator.set_params(**threads)
