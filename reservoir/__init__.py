@@ -4,12 +4,15 @@
 - :class:`RidgeReadout`, :class:`RidgeReadoutClassifier`: closed-form ridge
   readouts that accumulate the Gram matrix in chunks.
 - :class:`SNLNNClassifier`, :class:`SNLNNRegressor`: reservoir + readout.
+- :class:`AutoSizeClassifier`, :class:`AutoSizeRegressor`: reservoirs that grow
+  in independent blocks while a held-out score improves (task-driven growth).
 - :mod:`reservoir.datasets`: MNIST and digits loaders.
 - :mod:`reservoir.preprocessing`: :func:`~reservoir.preprocessing.deskew` for images.
 """
 
 from ._transformer import SNLNNTransformer
 from ._forecast import SNLNNForecaster, SNLNNSeriesTransformer
+from ._autosize import AutoSizeClassifier, AutoSizeRegressor
 
 __version__ = "0.1.0"
 
@@ -30,6 +33,8 @@ def __dir__():
     return sorted(set(globals()) | set(_READOUTS))
 
 __all__ = [
+    "AutoSizeClassifier",
+    "AutoSizeRegressor",
     "SNLNNForecaster",
     "SNLNNSeriesTransformer",
     "RidgeReadout",

@@ -1,0 +1,1008 @@
+"""Task-driven growth: reservoirs that size themselves on a held-out score.
+
+:class:`AutoSizeClassifier` and :class:`AutoSizeRegressor` grow a reservoir in
+blocks, each block an independent sub-reservoir (a clone of a template
+:class:`~reservoir.SNLNNTransformer` with a seed of its own), while a held-out
+score of a ridge readout improves, and stop at a plateau. Because a new block
+neither feeds back into the old ones nor rescales them, every feature already
+computed stays valid: the readout's sufficient statistics (``X^T X``,
+``X^T y``) extend by a block, and so does the Cholesky factor of the
+regularised Gram, so a growth step costs the new block's states, its cross
+products with the old features and an ``O(d^2 b)`` factor update, never a
+recomputation. A block-diagonal recurrent matrix whose blocks each have
+spectral radius ``rho`` has spectral radius exactly ``rho``: the guarantee of
+the active reservoir holds at every size.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import linalg
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils._indexing import _safe_indexing
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _num_samples,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
+
+from ._transformer import SNLNNTransformer
+
+__all__ = ["AutoSizeClassifier", "AutoSizeRegressor"]
+
+_MAX_SEED = np.iinfo(np.int32).max
+# Rows per product when forming Gram blocks: float32 products, float64 sums,
+# so that the rounding of one chunk is bounded by its size, not by n_samples.
+_CHUNK = 4096
+STOP_REASONS = ("plateau", "max_blocks")
+
+
+def block_seed(base_seed, index):
+    """Seed of block ``index``: a function of the two alone, so that the blocks
+    of a model do not depend on how many were drawn before or in which call."""
+    state = np.random.SeedSequence([int(base_seed), int(index)]).generate_state(1)
+    return int(state[0] % _MAX_SEED)
+
+
+def _cross(a, b):
+    """``a.T @ b`` in float64, products in the arrays' dtype over row chunks."""
+    out = np.zeros((a.shape[1], b.shape[1]))
+    for start in range(0, a.shape[0], _CHUNK):
+        out += a[start : start + _CHUNK].T @ b[start : start + _CHUNK]
+    return out
+
+
+def _feature_scale(centred_diagonal, n_samples, mean):
+    """Population standard deviation of each column (as StandardScaler), with
+    constant columns left unscaled: their float64 spread is rounding noise."""
+    scale = np.sqrt(np.maximum(centred_diagonal, 0.0) / n_samples)
+    constant = scale < 10 * np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1.0)
+    scale[constant] = 1.0
+    return scale
+
+
+def _grow_matrix(old, width):
+    """``old`` (d, d) zero-extended to (d + width, d + width)."""
+    d = old.shape[0]
+    out = np.zeros((d + width, d + width))
+    out[:d, :d] = old
+    return out
+
+
+def _grow_rows(old, width):
+    out = np.zeros((old.shape[0] + width,) + old.shape[1:])
+    out[: old.shape[0]] = old
+    return out
+
+
+class _Statistics:
+    """Sufficient statistics of (features, targets) about fixed shifts.
+
+    ``xx = sum (x - m)(x - m)^T``, ``x_sum = sum (x - m)``, ``xy = sum (x - m)
+    (y - c)^T``, ``y_sum = sum (y - c)``, over ``n`` rows, with ``m`` the
+    column means of the data a block was created on (kept by the estimator) and
+    ``c`` the first targets' means: centring about a nearby point keeps the
+    float64 sums free of cancellation. Two sets about the same shifts add.
+    """
+
+    def __init__(self, n_targets):
+        self.n = 0
+        self.x_sum = np.zeros(0)
+        self.xx = np.zeros((0, 0))
+        self.xy = np.zeros((0, n_targets))
+        self.y_sum = np.zeros(n_targets)
+
+    def add_columns(self, width):
+        """Columns of a new block for rows already counted: they read their
+        shift (0 after shifting), i.e. the new block is imputed at its mean."""
+        self.x_sum = np.r_[self.x_sum, np.zeros(width)]
+        self.xx = _grow_matrix(self.xx, width)
+        self.xy = _grow_rows(self.xy, width)
+
+    def add_imputed_columns(self, projection, offset):
+        """Columns of a new block for rows already counted, which never ran
+        through it: they read its best affine prediction from the old columns,
+        ``b = a @ projection + offset`` (all shifted). The statistics stay those
+        of a real data matrix (so the Gram stays positive semi-definite), and
+        are computed from the old ones alone."""
+        n, s, g = self.n, self.x_sum, self.xx
+        gp = g @ projection
+        b_sum = projection.T @ s + n * offset
+        ps = projection.T @ s
+        bb = projection.T @ gp
+        bb = 0.5 * (bb + bb.T) + np.outer(ps, offset) + np.outer(offset, ps)
+        bb += n * np.outer(offset, offset)
+        cross = gp + np.outer(s, offset)
+        by = projection.T @ self.xy + np.outer(offset, self.y_sum)
+        d, width = g.shape[0], projection.shape[1]
+        self.add_columns(width)
+        self.x_sum[d:] = b_sum
+        self.xx[:d, d:] = cross
+        self.xx[d:, :d] = cross.T
+        self.xx[d:, d:] = bb
+        self.xy[d:] = by
+
+    def add_rows(self, features, targets):
+        """Add rows: ``features`` and ``targets`` already shifted."""
+        self.n += features.shape[0]
+        self.x_sum += features.sum(axis=0, dtype=np.float64)
+        self.xx += _cross(features, features)
+        self.xy += _cross(features, targets)
+        self.y_sum += targets.sum(axis=0, dtype=np.float64)
+
+    def extend_block(self, old_blocks, block, targets):
+        """New columns for the same rows: cross products with the old blocks."""
+        d = self.xx.shape[0]
+        width = block.shape[1]
+        self.add_columns(width)
+        start = 0
+        for old in old_blocks:
+            stop = start + old.shape[1]
+            cross = _cross(old, block)
+            self.xx[start:stop, d:] = cross
+            self.xx[d:, start:stop] = cross.T
+            start = stop
+        self.xx[d:, d:] = _cross(block, block)
+        self.x_sum[d:] = block.sum(axis=0, dtype=np.float64)
+        self.xy[d:] = _cross(block, targets)
+        if not old_blocks:
+            self.n = block.shape[0]
+            self.y_sum = targets.sum(axis=0, dtype=np.float64)
+
+    def truncated(self, d):
+        out = _Statistics(self.xy.shape[1])
+        out.n, out.y_sum = self.n, self.y_sum.copy()
+        out.x_sum, out.xx, out.xy = self.x_sum[:d].copy(), self.xx[:d, :d].copy(), self.xy[:d].copy()
+        return out
+
+    def __add__(self, other):
+        out = _Statistics(self.xy.shape[1])
+        out.n = self.n + other.n
+        out.x_sum = self.x_sum + other.x_sum
+        out.xx = self.xx + other.xx
+        out.xy = self.xy + other.xy
+        out.y_sum = self.y_sum + other.y_sum
+        return out
+
+
+def _ridge_from_statistics(stats, x_shift, y_shift, alpha):
+    """Ridge on standardised features from ``stats``: ``(coef, intercept)`` in
+    the raw feature space, ``coef`` of shape (n_targets, n_features).
+
+    Equal to :class:`~reservoir.RidgeReadout` ``(alpha)`` fitted on
+    ``StandardScaler().fit_transform(X)``, with the coefficients mapped back.
+    """
+    n = stats.n
+    x_mean = stats.x_sum / n
+    gram = stats.xx - np.outer(stats.x_sum, x_mean)
+    rhs = stats.xy - np.outer(x_mean, stats.y_sum)
+    scale = _feature_scale(np.diag(gram).copy(), n, x_shift + x_mean)
+    gram /= scale[:, None]
+    gram /= scale[None, :]
+    gram.flat[:: gram.shape[0] + 1] += alpha
+    weights = linalg.cho_solve(
+        linalg.cho_factor(gram, overwrite_a=True, check_finite=False),
+        rhs / scale[:, None],
+        check_finite=False,
+    )
+    weights /= scale[:, None]
+    intercept = y_shift + stats.y_sum / n - (x_shift + x_mean) @ weights
+    return weights.T, intercept
+
+
+class _IncrementalRidge:
+    """The Cholesky factor of the standardised, regularised training Gram,
+    extended by a block at each growth step.
+
+    Adding columns leaves the old columns' means and scales, and so the old
+    part of ``Z^T Z + alpha I`` and of its upper factor ``R``, unchanged: the
+    new factor is ``[[R, R12], [0, R22]]`` with ``R12 = R^-T K12`` and ``R22``
+    the factor of the Schur complement ``K22 - R12^T R12``.
+    """
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+        self.factor = np.zeros((0, 0))
+        self.scale = np.zeros(0)
+
+    def extend(self, stats, x_shift):
+        n = stats.n
+        d = self.factor.shape[0]
+        x_mean = stats.x_sum / n
+        centred = stats.xx[:, d:] - np.outer(stats.x_sum, x_mean[d:])
+        new_scale = _feature_scale(np.diag(centred[d:]).copy(), n, x_shift[d:] + x_mean[d:])
+        scale = np.r_[self.scale, new_scale]
+        k_new = centred / scale[:, None] / new_scale[None, :]
+        k22 = k_new[d:]
+        k22.flat[:: k22.shape[0] + 1] += self.alpha
+        if d:
+            r12 = linalg.solve_triangular(
+                self.factor, k_new[:d], trans="T", lower=False, check_finite=False
+            )
+            k22 -= r12.T @ r12
+        try:
+            r22 = linalg.cholesky(k22, lower=False, check_finite=False)
+        except linalg.LinAlgError as exc:
+            raise ValueError(
+                f"the regularised Gram matrix is not numerically positive definite "
+                f"at {d + len(new_scale)} features (alpha={self.alpha!r}); increase "
+                "alpha."
+            ) from exc
+        factor = _grow_matrix(self.factor, len(new_scale))
+        if d:
+            factor[:d, d:] = r12
+        factor[d:, d:] = r22
+        self.factor, self.scale = factor, scale
+
+    def solve(self, stats, x_shift, y_shift):
+        """``(weights, intercept)`` for the shifted features (d, n_targets)."""
+        n = stats.n
+        x_mean = stats.x_sum / n
+        rhs = (stats.xy - np.outer(x_mean, stats.y_sum)) / self.scale[:, None]
+        weights = linalg.cho_solve((self.factor, False), rhs, check_finite=False)
+        weights /= self.scale[:, None]
+        intercept = stats.y_sum / n - x_mean @ weights
+        return weights, intercept
+
+
+class _AutoSizeBase(BaseEstimator):
+    """Growth in blocks on a held-out score, shared by the two estimators."""
+
+    _parameter_constraints: dict = {
+        "reservoir": [SNLNNTransformer, None],
+        "block_size": [Interval(Integral, 1, None, closed="left")],
+        "initial_blocks": [Interval(Integral, 1, None, closed="left")],
+        "max_blocks": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "drift_tol": [Interval(Real, 0, None, closed="left")],
+        "drift_window": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        reservoir=None,
+        *,
+        block_size=100,
+        initial_blocks=1,
+        max_blocks=10,
+        validation_fraction=0.1,
+        n_iter_no_change=2,
+        tol=1e-3,
+        alpha=1.0,
+        drift_tol=0.05,
+        drift_window=3,
+        random_state=None,
+    ):
+        self.reservoir = reservoir
+        self.block_size = block_size
+        self.initial_blocks = initial_blocks
+        self.max_blocks = max_blocks
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.alpha = alpha
+        self.drift_tol = drift_tol
+        self.drift_window = drift_window
+        self.random_state = random_state
+
+    # ------------------------------------------------------------ helpers
+
+    # Fitted state that is not a public ``*_`` attribute: the readout's
+    # statistics, kept so that partial_fit can continue a model.
+    _PRIVATE_STATE = (
+        "_stats", "_x_shift", "_y_shift", "_base_seed", "_recent", "_block_widths"
+    )
+
+    def _check_params(self):
+        if self.initial_blocks > self.max_blocks:
+            raise ValueError(
+                f"initial_blocks={self.initial_blocks} must be <= "
+                f"max_blocks={self.max_blocks}."
+            )
+
+    def _make_block(self, index):
+        template = SNLNNTransformer() if self.reservoir is None else self.reservoir
+        return clone(template).set_params(
+            reservoir_dim=self.block_size,
+            max_reservoir_dim=self.block_size,
+            random_state=block_seed(self._base_seed, index),
+        )
+
+    def _mirror_input(self, block):
+        self.n_features_in_ = block.n_features_in_
+        if hasattr(block, "feature_names_in_"):
+            self.feature_names_in_ = block.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _reset(self):
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__"):
+                delattr(self, name)
+        for name in self._PRIVATE_STATE:
+            if hasattr(self, name):
+                delattr(self, name)
+
+    def _split(self, n_samples, labels, rng):
+        """Training and validation rows: shuffled, stratified by class for a
+        classifier, each part non-empty."""
+        order = rng.permutation(n_samples)
+        if labels is None:
+            n_val = min(max(1, round(self.validation_fraction * n_samples)), n_samples - 1)
+            val = order[:n_val]
+        else:
+            val = []
+            for label in np.unique(labels):
+                rows = order[labels[order] == label]
+                if len(rows) > 1:
+                    val.append(rows[: max(1, round(self.validation_fraction * len(rows)))])
+            val = np.concatenate(val) if val else order[:1]
+            if len(val) == n_samples:
+                val = val[:-1]
+        mask = np.zeros(n_samples, dtype=bool)
+        mask[val] = True
+        return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+    def _block_columns(self):
+        widths = np.cumsum([0] + [b for b in self._block_widths])
+        return [slice(a, b) for a, b in zip(widths[:-1], widths[1:])]
+
+    def _raw_output(self, X, blocks=None, coef=None, intercept=None):
+        """Linear output of the readout, block by block (no hstack of features)."""
+        blocks = self.reservoirs_ if blocks is None else blocks
+        coef = self.coef_ if coef is None else coef
+        intercept = self.intercept_ if intercept is None else intercept
+        out = None
+        start = 0
+        for block in blocks:
+            features = block.transform(X)
+            stop = start + features.shape[1]
+            part = features @ coef[:, start:stop].T.astype(features.dtype)
+            out = part if out is None else out + part
+            start = stop
+        return out + intercept.astype(out.dtype)
+
+    def _check_y(self, X, y, reset):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        check_consistent_length(X, y)
+        return self._targets(y, reset)
+
+    # ---------------------------------------------------------------- fit
+
+    def _fit(self, X, y):
+        self._reset()
+        self._check_params()
+        targets, labels = self._check_y(X, y, reset=True)
+        n_samples = _num_samples(X)
+        if n_samples < 2:
+            raise ValueError(
+                f"{type(self).__name__} holds out a validation split, so it needs at "
+                f"least 2 samples; got n_samples = {n_samples} (1 sample)."
+            )
+        rng = check_random_state(self.random_state)
+        self._base_seed = int(rng.randint(_MAX_SEED))
+        train, val = self._split(n_samples, labels, rng)
+        X_train, X_val = _safe_indexing(X, train), _safe_indexing(X, val)
+        y_train, y_val = targets[train], targets[val]
+
+        blocks, train_blocks, val_blocks, shifts, widths = [], [], [], [], []
+        train_stats = val_stats = None
+        ridge = _IncrementalRidge(self.alpha)
+        history, scores = [], []
+        best_score, best_step, since_best = -np.inf, 0, 0
+        reason = "max_blocks"
+        while len(blocks) < self.max_blocks:
+            n_new = self.initial_blocks if not blocks else 1
+            for _ in range(n_new):
+                block = self._make_block(len(blocks))
+                features = block.fit_transform(X_train)
+                if not blocks:
+                    self._mirror_input(block)
+                    dtype = features.dtype
+                    y_shift = y_train.mean(axis=0).astype(dtype).astype(np.float64)
+                    y_train_shifted = (y_train - y_shift).astype(dtype)
+                    y_val_shifted = (y_val - y_shift).astype(dtype)
+                    train_stats = _Statistics(y_train.shape[1])
+                    val_stats = _Statistics(y_train.shape[1])
+                val_features = block.transform(X_val)
+                shift = features.mean(axis=0, dtype=np.float64).astype(dtype)
+                features -= shift
+                val_features -= shift
+                train_stats.extend_block(train_blocks, features, y_train_shifted)
+                val_stats.extend_block(val_blocks, val_features, y_val_shifted)
+                blocks.append(block)
+                train_blocks.append(features)
+                val_blocks.append(val_features)
+                shifts.append(shift.astype(np.float64))
+                widths.append(features.shape[1])
+                x_shift = np.concatenate(shifts)
+                ridge.extend(train_stats, x_shift)
+            weights, intercept = ridge.solve(train_stats, x_shift, y_shift)
+            output = intercept + y_shift
+            start = 0
+            for part in val_blocks:
+                stop = start + part.shape[1]
+                output = output + part @ weights[start:stop].astype(part.dtype)
+                start = stop
+            score = self._score_output(output, y_val, val)
+            history.append(sum(widths))
+            scores.append(score)
+            if score > best_score + self.tol:
+                best_score, best_step, since_best = score, len(scores) - 1, 0
+            else:
+                since_best += 1
+                if since_best >= self.n_iter_no_change:
+                    reason = "plateau"
+                    break
+        # Keep the best size; the blocks after it were the plateau.
+        n_kept = self.initial_blocks + best_step
+        d = sum(widths[:n_kept])
+        self._block_widths = widths[:n_kept]
+        self.reservoirs_ = blocks[:n_kept]
+        self.block_seeds_ = np.array([b.random_state for b in self.reservoirs_])
+        self.n_units_history_ = self.block_size * (
+            self.initial_blocks + np.arange(len(history), dtype=np.int64)
+        )
+        self.n_features_history_ = np.array(history, dtype=np.int64)
+        self.validation_scores_ = np.array(scores)
+        self.best_index_ = best_step
+        self.stop_reason_ = reason
+        self.n_blocks_ = n_kept
+        self.n_units_ = n_kept * self.block_size
+        # The final readout uses every labelled row: the two splits' statistics
+        # are about the same shifts, so they add.
+        self._x_shift = np.concatenate(shifts[:n_kept])
+        self._y_shift = y_shift
+        self._stats = train_stats.truncated(d) + val_stats.truncated(d)
+        self._solve()
+        self.n_samples_seen_ = n_samples
+        self._recent = []
+        return self
+
+    def _solve(self):
+        coef, intercept = _ridge_from_statistics(
+            self._stats, self._x_shift, self._y_shift, self.alpha
+        )
+        self.coef_, self.intercept_ = coef, intercept
+
+    # --------------------------------------------------------- streaming
+
+    def _partial_fit(self, X, y, score, classes=None):
+        first_call = not hasattr(self, "reservoirs_")
+        if first_call:
+            self._reset()
+            self._check_params()
+            self._targets_first_partial(classes)
+        elif classes is not None:
+            self._check_classes(classes)
+        targets, _ = self._check_y(X, y, reset=False)
+        if first_call:
+            rng = check_random_state(self.random_state)
+            self._base_seed = int(rng.randint(_MAX_SEED))
+            self.reservoirs_, features, shifts = [], [], []
+            for _ in range(self.initial_blocks):
+                block = self._make_block(len(self.reservoirs_))
+                part = block.fit_transform(X)
+                if not self.reservoirs_:
+                    self._mirror_input(block)
+                self.reservoirs_.append(block)
+                features.append(part)
+                shifts.append(part.mean(axis=0, dtype=np.float64).astype(part.dtype))
+            dtype = features[0].dtype
+            self._x_shift = np.concatenate(shifts).astype(np.float64)
+            self._y_shift = targets.mean(axis=0).astype(dtype).astype(np.float64)
+            self._stats = _Statistics(targets.shape[1])
+            self._stats.add_columns(len(self._x_shift))
+            self._block_widths = [f.shape[1] for f in features]
+            self._recent = []
+            self.n_samples_seen_ = 0
+            self.n_units_history_ = np.empty(0, dtype=np.int64)
+            self.n_features_history_ = np.empty(0, dtype=np.int64)
+            self.validation_scores_ = np.empty(0)
+            self.stop_reason_ = None
+            self.best_index_ = None
+            batch_score = np.nan
+        else:
+            features = [block.transform(X) for block in self.reservoirs_]
+            output = self.intercept_ + sum(
+                f @ self.coef_[:, c].T.astype(f.dtype)
+                for f, c in zip(features, self._block_columns())
+            )
+            batch_score = self._score_output(output, targets, None) if score is None else score
+            window = self._recent[-self.drift_window :]
+            drifted = (
+                len(window) == self.drift_window
+                and batch_score < np.mean(window) - self.drift_tol
+            )
+            if drifted and len(self.reservoirs_) < self.max_blocks:
+                # The new block is fitted on the data that showed the drop; the
+                # rows seen before it read its mean (see Notes).
+                block = self._make_block(len(self.reservoirs_))
+                part = block.fit_transform(X)
+                shift = part.mean(axis=0, dtype=np.float64).astype(part.dtype)
+                projection, offset = self._imputation(features, part - shift)
+                self._stats.add_imputed_columns(projection, offset)
+                self.reservoirs_.append(block)
+                features.append(part)
+                self._x_shift = np.r_[self._x_shift, shift.astype(np.float64)]
+                self._block_widths.append(part.shape[1])
+                self._recent = []
+            else:
+                self._recent = (self._recent + [batch_score])[-self.drift_window :]
+        dtype = features[0].dtype
+        batch = np.hstack(features)
+        batch -= self._x_shift.astype(dtype)
+        self._stats.add_rows(batch, (targets - self._y_shift).astype(dtype))
+        self.n_samples_seen_ += batch.shape[0]
+        self.n_blocks_ = len(self.reservoirs_)
+        self.n_units_ = self.n_blocks_ * self.block_size
+        self.block_seeds_ = np.array([b.random_state for b in self.reservoirs_])
+        self.n_units_history_ = np.r_[self.n_units_history_, self.n_units_]
+        self.n_features_history_ = np.r_[self.n_features_history_, batch.shape[1]]
+        self.validation_scores_ = np.r_[self.validation_scores_, batch_score]
+        self._solve()
+        return self
+
+    def _imputation(self, old_features, new_shifted):
+        """Affine map from the old blocks' (shifted) features to the new
+        block's, fitted by ridge (standardised, penalty ``alpha``) on the batch
+        that made the model grow."""
+        old = np.hstack(old_features).astype(np.float64) - self._x_shift
+        new = new_shifted.astype(np.float64)
+        old_mean, new_mean = old.mean(axis=0), new.mean(axis=0)
+        old_c = old - old_mean
+        gram = old_c.T @ old_c
+        scale = _feature_scale(np.diag(gram).copy(), len(old), old_mean + self._x_shift)
+        gram /= np.outer(scale, scale)
+        gram.flat[:: gram.shape[0] + 1] += self.alpha
+        rhs = (old_c / scale).T @ (new - new_mean)
+        projection = linalg.solve(gram, rhs, assume_a="pos", check_finite=False)
+        projection /= scale[:, None]
+        return projection, new_mean - old_mean @ projection
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        template = SNLNNTransformer() if self.reservoir is None else self.reservoir
+        reservoir_input = get_tags(template).input_tags
+        tags.input_tags.three_d_array = reservoir_input.three_d_array
+        tags.input_tags.allow_nan = reservoir_input.allow_nan
+        tags.input_tags.sparse = reservoir_input.sparse
+        return tags
+
+
+_PARAMETERS_DOC = """
+    Parameters
+    ----------
+    reservoir : SNLNNTransformer, default=None
+        Template of every block; ``None`` means ``SNLNNTransformer()``. Each
+        block is a clone with ``reservoir_dim = max_reservoir_dim =
+        block_size`` (no activity-driven growth inside a block) and a
+        ``random_state`` of its own drawn from ``random_state`` (the template's
+        is ignored). Its other parameters (leak rates, summaries, spikes, input
+        weights, ``n_jobs``) apply to every block.
+    block_size : int, default=100
+        Neurons per growth step (one independent sub-reservoir).
+    initial_blocks : int, default=1
+        Blocks before the first score: the smallest size considered.
+    max_blocks : int, default=10
+        Most blocks; growth stops there (``stop_reason_ = "max_blocks"``).
+    validation_fraction : float, default=0.1
+        Fraction of the rows of :meth:`fit` held out to score each size
+        (stratified by class for the classifier). The final readout is then
+        solved on all rows.
+    n_iter_no_change : int, default=2
+        Patience: growth stops after this many steps without an improvement
+        of the validation score by more than ``tol``
+        (``stop_reason_ = "plateau"``), and the blocks added since the best
+        score are dropped.
+    tol : float, default=1e-3
+        Smallest improvement of the validation score that counts
+        ({score_name}).
+    alpha : float, default=1.0
+        Ridge penalty on the standardised features; must be > 0.
+    drift_tol : float, default=0.05
+        :meth:`partial_fit` only: a batch whose score (the prequential score
+        of the current readout on the batch, before learning it, or the
+        ``score`` passed) falls more than this below the mean of the last
+        ``drift_window`` scores adds a block.
+    drift_window : int, default=3
+        :meth:`partial_fit` only: scores that make the reference level; after
+        a growth step the window refills before the next one can happen.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split and every block (block ``k`` gets
+        :func:`block_seed` ``(base, k)``): the same value gives the same model.
+"""
+
+_ATTRIBUTES_DOC = """
+    Attributes
+    ----------
+    reservoirs_ : list of SNLNNTransformer
+        The fitted blocks kept, in order.
+    block_seeds_ : ndarray of shape (n_blocks_,)
+        Their ``random_state``.
+    n_blocks_ : int
+        Blocks kept.
+    n_units_ : int
+        Neurons kept, ``n_blocks_ * block_size``.
+    n_units_history_ : ndarray of shape (n_steps,)
+        Neurons after each growth step (:meth:`fit`) or after each
+        :meth:`partial_fit` call.
+    n_features_history_ : ndarray of shape (n_steps,)
+        Readout features at the same points.
+    validation_scores_ : ndarray of shape (n_steps,)
+        Score at the same points: on the validation split ({score_name}) for
+        :meth:`fit`; for :meth:`partial_fit`, the score of each batch before it
+        was learnt (NaN for the first call) or the ``score`` passed.
+    best_index_ : int or None
+        Index in ``n_units_history_`` of the size kept by :meth:`fit`.
+    stop_reason_ : {{"plateau", "max_blocks"}} or None
+        Why :meth:`fit` stopped growing; None after :meth:`partial_fit` alone.
+    coef_ : ndarray of shape (n_targets, n_features)
+        Readout weights on the concatenated block features (raw, not
+        standardised).
+    intercept_ : ndarray of shape (n_targets,)
+    n_samples_seen_ : int
+        Rows learnt by :meth:`fit` and :meth:`partial_fit`.
+    n_features_in_ : int
+        Features per row of ``X``, as the first block saw them.
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Defined when ``X`` has string column names.
+"""
+
+_NOTES_DOC = """
+    Notes
+    -----
+    **One growth step.** The training rows' features of the old blocks are
+    kept (``n_train x d``, in ``X``'s dtype); the new block's features ``B``
+    are computed, shifted by their training mean, and the statistics gain the
+    blocks ``A^T B``, ``B^T B`` and ``B^T y``. Columns are standardised through
+    the statistics (the centred Gram holds every column's variance), which
+    leaves the old part of the regularised Gram and of its Cholesky factor
+    unchanged, so the factor is extended, not recomputed. The score of each
+    size comes from the validation rows' features, also kept. The final
+    readout adds the validation statistics to the training ones and solves
+    once. Fitting ``k`` blocks costs the states of ``k`` blocks, one Gram of
+    the final width and ``O(d^2 b)`` per step for the factor; the blocks are
+    not rerun.
+
+    **Streaming.** :meth:`partial_fit` learns each batch into the statistics;
+    from the second call on it first scores the batch with the current
+    readout (prequential evaluation). When that score falls more than
+    ``drift_tol`` below the mean of the previous ``drift_window`` scores, one
+    block is added, fitted on that batch. The rows learnt before it never ran
+    through the new block: in the statistics they read its mean (zero after
+    the shift), which keeps the Gram that of a real data matrix (so positive
+    definite) and costs nothing. Nothing is forgotten, so old data keep their
+    say through the old blocks, and the new block serves the data after the
+    change. :meth:`partial_fit` after :meth:`fit` continues the fitted model.
+    The features of each block, and the feature equality with independently
+    fitted blocks, are those of :class:`~reservoir.SNLNNTransformer`: block
+    ``k`` of ``model`` equals ``SNLNNTransformer(...,
+    random_state=model.block_seeds_[k])`` fitted on the same rows.
+"""
+
+
+class AutoSizeClassifier(ClassifierMixin, _AutoSizeBase):
+    __doc__ = (
+        """Reservoir classifier that sizes itself: grow blocks while a
+    held-out accuracy improves.
+
+    Starts with ``initial_blocks`` independent sub-reservoirs of
+    ``block_size`` neurons (clones of ``reservoir``), fits a ridge classifier
+    (one-vs-all targets in {-1, +1}, as :class:`RidgeReadoutClassifier`) on
+    their standardised features, and adds one block at a time while the
+    accuracy on a validation split improves by more than ``tol``; after
+    ``n_iter_no_change`` steps without improvement it keeps the best size.
+    Each block's features never change once computed, so a step costs only
+    the new block. :meth:`partial_fit` grows on a stream instead when the
+    score of incoming batches drops (a distribution shift).
+"""
+        + _PARAMETERS_DOC.format(score_name="accuracy")
+        + _ATTRIBUTES_DOC.format(score_name="accuracy")
+        + """    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    See Also
+    --------
+    AutoSizeRegressor : The regression counterpart.
+    SNLNNClassifier : A reservoir of a fixed size with a readout.
+"""
+        + _NOTES_DOC
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from reservoir import AutoSizeClassifier, SNLNNTransformer
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
+    >>> template = SNLNNTransformer(n_steps=8, leak_rate=0.3,
+    ...                             summaries=("final", "mean"))
+    >>> clf = AutoSizeClassifier(template, block_size=50, max_blocks=8,
+    ...                          random_state=0).fit(X_train, y_train)
+    >>> clf.stop_reason_ in ("plateau", "max_blocks")
+    True
+    >>> len(clf.n_units_history_) == len(clf.validation_scores_)
+    True
+    >>> clf.score(X_test, y_test) > 0.9
+    True
+"""
+    )
+
+    def _targets(self, y, reset):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if reset:
+            kind = type_of_target(y)
+            if kind not in ("binary", "multiclass"):
+                raise ValueError(
+                    f"{type(self).__name__} supports binary and multiclass targets, "
+                    f"got {kind!r}."
+                )
+            self.classes_ = np.unique(y)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes, but "
+                    f"the data contains only one class: {self.classes_[0]!r}."
+                )
+        indices = np.searchsorted(self.classes_, y)
+        indices = np.minimum(indices, len(self.classes_) - 1)
+        unknown = self.classes_[indices] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"y contains labels {np.unique(y[unknown])!r} that are not in "
+                f"classes {self.classes_!r}."
+            )
+        n_classes = len(self.classes_)
+        if n_classes == 2:
+            targets = np.where(indices == 1, 1.0, -1.0)[:, None]
+        else:
+            targets = np.full((len(y), n_classes), -1.0)
+            targets[np.arange(len(y)), indices] = 1.0
+        return targets, indices
+
+    def _targets_first_partial(self, classes):
+        if classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: all the "
+                "classes that can appear in any batch."
+            )
+        self.classes_ = np.unique(np.asarray(classes))
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes, got "
+                f"classes={self.classes_!r}."
+            )
+
+    def _check_classes(self, classes):
+        if not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+            raise ValueError(
+                f"classes={classes!r} differ from the classes of the first call, "
+                f"{self.classes_!r}."
+            )
+
+    def _decide(self, output):
+        if output.shape[1] == 1:
+            return (output[:, 0] > 0).astype(np.int64)
+        return output.argmax(axis=1)
+
+    def _score_output(self, output, targets, rows):
+        # `targets` are the one-vs-all columns: the class is their argmax.
+        truth = (targets[:, 0] > 0).astype(np.int64) if targets.shape[1] == 1 else (
+            targets.argmax(axis=1)
+        )
+        return float(np.mean(self._decide(output) == truth))
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Grow blocks on ``X`` while the validation accuracy improves.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_samples, n_steps, n_inputs), or list of 2-D sequences
+            Sequences, one per row, channels last (as for
+            :class:`SNLNNTransformer`).
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : AutoSizeClassifier
+        """
+        return self._fit(X, y)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def partial_fit(self, X, y, classes=None, score=None):
+        """Learn a batch of a stream; grow a block when its score drops.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_samples, n_steps, n_inputs), or list of 2-D sequences
+            One batch of sequences.
+        y : array-like of shape (n_samples,)
+            Class labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the stream; required on the first call unless
+            :meth:`fit` was called.
+        score : float or None, default=None
+            A held-out score of the current model measured by the caller
+            (higher is better), used in place of the batch's prequential
+            accuracy for the growth decision.
+
+        Returns
+        -------
+        self : AutoSizeClassifier
+        """
+        return self._partial_fit(X, y, score, classes)
+
+    def decision_function(self, X):
+        """Readout scores of each class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_samples, n_steps, n_inputs), or list of 2-D sequences
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            1-D for two classes (positive means ``classes_[1]``).
+        """
+        check_is_fitted(self)
+        output = self._raw_output(X)
+        return output[:, 0] if output.shape[1] == 1 else output
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_samples, n_steps, n_inputs), or list of 2-D sequences
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[self._decide(self._raw_output(X))]
+
+
+class AutoSizeRegressor(MultiOutputMixin, RegressorMixin, _AutoSizeBase):
+    __doc__ = (
+        """Reservoir regressor that sizes itself: grow blocks while a
+    held-out R^2 improves.
+
+    As :class:`AutoSizeClassifier`, with a ridge regression readout and the
+    coefficient of determination as the score.
+"""
+        + _PARAMETERS_DOC.format(score_name="R^2")
+        + _ATTRIBUTES_DOC.format(score_name="R^2")
+        + """
+    See Also
+    --------
+    AutoSizeClassifier : The classification counterpart.
+    SNLNNRegressor : A reservoir of a fixed size with a readout.
+"""
+        + _NOTES_DOC
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reservoir import AutoSizeRegressor, SNLNNTransformer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(400, 2))
+    >>> y = np.sin(3 * X[:, 0]) * X[:, 1]
+    >>> reg = AutoSizeRegressor(SNLNNTransformer(leak_rate=1.0, summaries=("final",)),
+    ...                         block_size=20, alpha=1e-3, random_state=0)
+    >>> reg = reg.fit(X[:300], y[:300])
+    >>> reg.n_units_ % 20 == 0 and reg.score(X[300:], y[300:]) > 0.8
+    True
+"""
+    )
+
+    def _targets(self, y, reset):
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if reset:
+            self._y_ndim = y.ndim
+        elif hasattr(self, "coef_") and (
+            y.ndim != self._y_ndim or (y.ndim == 2 and y.shape[1] != self.coef_.shape[0])
+        ):
+            raise ValueError(
+                f"y has shape {y.shape}, but {type(self).__name__} was fitted on "
+                f"{'1-D' if self._y_ndim == 1 else f'{self.coef_.shape[0]} targets'}."
+            )
+        return y.reshape(len(y), -1), None
+
+    def _targets_first_partial(self, classes):
+        pass
+
+    def _score_output(self, output, targets, rows):
+        residual = ((targets - output) ** 2).sum(axis=0)
+        total = ((targets - targets.mean(axis=0)) ** 2).sum(axis=0)
+        safe = np.where(total > 0, total, 1.0)
+        r2 = np.where(total > 0, 1 - residual / safe, np.where(residual == 0, 1.0, 0.0))
+        return float(np.mean(r2))
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Grow blocks on ``X`` while the validation R^2 improves.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_samples, n_steps, n_inputs), or list of 2-D sequences
+            Sequences, one per row, channels last.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+
+        Returns
+        -------
+        self : AutoSizeRegressor
+        """
+        self._reset()
+        if hasattr(self, "_y_ndim"):
+            del self._y_ndim
+        return self._fit(X, y)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def partial_fit(self, X, y, score=None):
+        """Learn a batch of a stream; grow a block when its score drops.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_samples, n_steps, n_inputs), or list of 2-D sequences
+            One batch of sequences.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        score : float or None, default=None
+            A held-out score measured by the caller (higher is better), used
+            in place of the batch's prequential R^2 for the growth decision.
+
+        Returns
+        -------
+        self : AutoSizeRegressor
+        """
+        if not hasattr(self, "reservoirs_"):
+            y_arr = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+            self._reset()
+            self._y_ndim = y_arr.ndim
+        return self._partial_fit(X, y, score)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_samples, n_steps, n_inputs), or list of 2-D sequences
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        check_is_fitted(self)
+        output = self._raw_output(X)
+        return output[:, 0] if self._y_ndim == 1 else output
