@@ -17,6 +17,7 @@ the active reservoir holds at every size.
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from scipy import linalg
 from sklearn.base import (
     BaseEstimator,
@@ -378,12 +379,28 @@ class _AutoSizeBase(BaseEstimator):
             start = stop
         return out + intercept.astype(out.dtype)
 
+    def _indexable(self, X):
+        """``X`` in a form whose rows can be taken (the blocks validate it)."""
+        if sp.issparse(X):
+            raise TypeError(
+                f"Sparse data was passed for X, but dense data is required by "
+                f"{type(self).__name__}: pass a dense array of sequences."
+            )
+        if isinstance(X, (list, tuple, np.ndarray)) or hasattr(X, "iloc"):
+            return X
+        return np.asarray(X)
+
     def _check_y(self, X, y, reset):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         check_consistent_length(X, y)
+        if _num_samples(X) == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) while a minimum of 1 is required by "
+                f"{type(self).__name__}."
+            )
         return self._targets(y, reset)
 
     # ---------------------------------------------------------------- fit
@@ -391,6 +408,7 @@ class _AutoSizeBase(BaseEstimator):
     def _fit(self, X, y):
         self._reset()
         self._check_params()
+        X = self._indexable(X)
         targets, labels = self._check_y(X, y, reset=True)
         n_samples = _num_samples(X)
         if n_samples < 2:
