@@ -273,6 +273,7 @@ class _AutoSizeBase(BaseEstimator):
         "drift_tol": [Interval(Real, 0, None, closed="left")],
         "drift_window": [Interval(Integral, 1, None, closed="left")],
         "drift_blocks": [Interval(Integral, 1, None, closed="left")],
+        "memory_size": [Interval(Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
 
@@ -290,6 +291,7 @@ class _AutoSizeBase(BaseEstimator):
         drift_tol=0.05,
         drift_window=3,
         drift_blocks=1,
+        memory_size=1000,
         random_state=None,
     ):
         self.reservoir = reservoir
@@ -303,6 +305,7 @@ class _AutoSizeBase(BaseEstimator):
         self.drift_tol = drift_tol
         self.drift_window = drift_window
         self.drift_blocks = drift_blocks
+        self.memory_size = memory_size
         self.random_state = random_state
 
     # ------------------------------------------------------------ helpers
@@ -310,7 +313,8 @@ class _AutoSizeBase(BaseEstimator):
     # Fitted state that is not a public ``*_`` attribute: the readout's
     # statistics, kept so that partial_fit can continue a model.
     _PRIVATE_STATE = (
-        "_stats", "_x_shift", "_y_shift", "_base_seed", "_recent", "_block_widths"
+        "_stats", "_x_shift", "_y_shift", "_base_seed", "_recent", "_block_widths",
+        "_memory", "_memory_targets", "_memory_is_list",
     )
 
     def _check_params(self):
@@ -495,6 +499,9 @@ class _AutoSizeBase(BaseEstimator):
         self._y_shift = y_shift
         self._stats = train_stats.truncated(d) + val_stats.truncated(d)
         self._solve()
+        # partial_fit may continue: keep its memory of past rows from these.
+        self.n_samples_seen_ = 0
+        self._remember(X, targets)
         self.n_samples_seen_ = n_samples
         self._recent = []
         return self
@@ -568,10 +575,8 @@ class _AutoSizeBase(BaseEstimator):
                     self.reservoirs_.append(block)
                     self._block_widths.append(part.shape[1])
                 shift = np.concatenate(new_shifts)
-                projection, offset = self._imputation(features, np.hstack(parts) - shift)
-                self._stats.add_imputed_columns(projection, offset)
+                self._add_past_columns(features, parts, shift, new_blocks=n_new)
                 features.extend(parts)
-                self._x_shift = np.r_[self._x_shift, shift.astype(np.float64)]
                 self._recent = []
             else:
                 self._recent = (self._recent + [batch_score])[-self.drift_window :]
@@ -579,6 +584,7 @@ class _AutoSizeBase(BaseEstimator):
         batch = np.hstack(features)
         batch -= self._x_shift.astype(dtype)
         self._stats.add_rows(batch, (targets - self._y_shift).astype(dtype))
+        self._remember(X, targets)
         self.n_samples_seen_ += batch.shape[0]
         self.n_blocks_ = len(self.reservoirs_)
         self.n_units_ = self.n_blocks_ * self.block_size
@@ -588,6 +594,62 @@ class _AutoSizeBase(BaseEstimator):
         self.validation_scores_ = np.r_[self.validation_scores_, batch_score]
         self._solve()
         return self
+
+    def _add_past_columns(self, batch_old, batch_new, new_shift, new_blocks):
+        """Statistics of the rows learnt so far in the columns of new blocks.
+
+        Those rows read the new blocks' affine prediction from the old blocks,
+        fitted on the memory of past rows (on the current batch when there is
+        none); then the memory rows are replayed with their real features, so
+        that the readout's weights of the new blocks also answer to data of
+        the past, not only to the data after the change.
+        """
+        memory = self._memory_rows()
+        old_blocks = self.reservoirs_[:-new_blocks]
+        new_block_list = self.reservoirs_[-new_blocks:]
+        if memory is None:
+            fit_old, fit_new = batch_old, np.hstack(batch_new)
+        else:
+            fit_old = [b.transform(memory) for b in old_blocks]
+            fit_new = np.hstack([b.transform(memory) for b in new_block_list])
+        dtype = fit_new.dtype
+        projection, offset = self._imputation(fit_old, fit_new - new_shift)
+        self._stats.add_imputed_columns(projection, offset)
+        self._x_shift = np.r_[self._x_shift, new_shift.astype(np.float64)]
+        if memory is not None:
+            replay = np.hstack(fit_old + [fit_new])
+            replay -= self._x_shift.astype(dtype)
+            targets = (self._memory_targets - self._y_shift).astype(dtype)
+            self._stats.add_rows(replay, targets)
+
+    def _memory_rows(self):
+        rows = getattr(self, "_memory", None)
+        if not rows:
+            return None
+        return rows if self._memory_is_list else np.stack(rows)
+
+    def _remember(self, X, targets):
+        """Keep a uniform sample of ``memory_size`` past rows (reservoir
+        sampling, seeded by the base seed and the rows seen: deterministic)."""
+        if self.memory_size == 0:
+            return
+        if not hasattr(self, "_memory"):
+            self._memory, self._memory_targets = [], np.zeros((0, targets.shape[1]))
+            self._memory_is_list = isinstance(X, (list, tuple))
+        rows = X if self._memory_is_list else np.asarray(X)
+        rng = np.random.default_rng([self._base_seed, self.n_samples_seen_])
+        seen = self.n_samples_seen_
+        memory_targets = list(self._memory_targets)
+        for i in range(len(targets)):
+            if len(self._memory) < self.memory_size:
+                self._memory.append(np.array(rows[i]))
+                memory_targets.append(targets[i])
+            else:
+                j = int(rng.integers(0, seen + i + 1))
+                if j < self.memory_size:
+                    self._memory[j] = np.array(rows[i])
+                    memory_targets[j] = targets[i]
+        self._memory_targets = np.array(memory_targets)
 
     def _imputation(self, old_features, new_shifted):
         """Affine map from the old blocks' (shifted) features to the new
@@ -657,6 +719,10 @@ _PARAMETERS_DOC = """
     drift_blocks : int, default=1
         :meth:`partial_fit` only: blocks added at each detected drop (capped
         by ``max_blocks``).
+    memory_size : int, default=1000
+        :meth:`partial_fit` only: past rows kept (a uniform sample of the
+        stream) to fit the new blocks' imputation and to be replayed into the
+        statistics when blocks are added (see Notes); 0 keeps none.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split and every block (block ``k`` gets
         :func:`block_seed` ``(base, k)``): the same value gives the same model.
