@@ -205,55 +205,97 @@ def _ridge_from_statistics(stats, x_shift, y_shift, alpha):
 
 class _IncrementalRidge:
     """The Cholesky factor of the standardised, regularised training Gram,
-    extended by a block at each growth step.
+    extended by a block of columns at each growth step.
 
     Adding columns leaves the old columns' means and scales, and so the old
-    part of ``Z^T Z + alpha I`` and of its upper factor ``R``, unchanged: the
-    new factor is ``[[R, R12], [0, R22]]`` with ``R12 = R^-T K12`` and ``R22``
-    the factor of the Schur complement ``K22 - R12^T R12``.
+    part of ``K = Z^T Z + alpha I`` and of its upper factor ``R``, unchanged:
+    the new factor is ``[[R, U], [0, T]]`` with ``U = R^-T K12`` and ``T`` the
+    factor of the Schur complement ``K22 - U^T U``. The factor is kept as its
+    column blocks ``(U, T)``, so that a step never copies the ``d x d`` factor
+    (at 8000 features, copying the growing matrices took a quarter of a fit),
+    and the triangular solves run block by block.
     """
 
     def __init__(self, alpha):
         self.alpha = alpha
-        self.factor = np.zeros((0, 0))
+        self.blocks = []
         self.scale = np.zeros(0)
 
-    def extend(self, stats, x_shift):
-        n = stats.n
-        d = self.factor.shape[0]
-        x_mean = stats.x_sum / n
-        centred = stats.xx[:, d:] - np.outer(stats.x_sum, x_mean[d:])
-        new_scale = _feature_scale(np.diag(centred[d:]).copy(), n, x_shift[d:] + x_mean[d:])
+    @property
+    def n_features(self):
+        return len(self.scale)
+
+    def _forward(self, rhs):
+        """Solve ``R^T x = rhs`` for the first ``len(rhs)`` rows."""
+        x = np.empty_like(rhs)
+        start = 0
+        for u, t in self.blocks:
+            stop = start + t.shape[0]
+            if stop > len(rhs):
+                break
+            part = rhs[start:stop] - u.T @ x[:start] if start else rhs[start:stop]
+            x[start:stop] = linalg.solve_triangular(
+                t, part, trans="T", lower=False, check_finite=False
+            )
+            start = stop
+        return x
+
+    def _backward(self, z):
+        """Solve ``R w = z``."""
+        w = np.empty_like(z)
+        acc = np.zeros_like(z)
+        stop = len(z)
+        for u, t in reversed(self.blocks):
+            start = stop - t.shape[0]
+            w[start:stop] = linalg.solve_triangular(
+                t, z[start:stop] - acc[start:stop], lower=False, check_finite=False
+            )
+            if start:
+                acc[:start] += u @ w[start:stop]
+            stop = start
+        return w
+
+    def extend_columns(self, centred, new_scale):
+        """Add the columns whose centred Gram block (all rows so far and the new
+        ones, ``(d + b, b)``) is ``centred`` and whose scales are ``new_scale``."""
+        d = self.n_features
         scale = np.r_[self.scale, new_scale]
         k_new = centred / scale[:, None] / new_scale[None, :]
         k22 = k_new[d:]
         k22.flat[:: k22.shape[0] + 1] += self.alpha
+        u = self._forward(k_new[:d]) if d else np.zeros((0, len(new_scale)))
         if d:
-            r12 = linalg.solve_triangular(
-                self.factor, k_new[:d], trans="T", lower=False, check_finite=False
-            )
-            k22 -= r12.T @ r12
+            k22 -= u.T @ u
         try:
-            r22 = linalg.cholesky(k22, lower=False, check_finite=False)
+            t = linalg.cholesky(k22, lower=False, check_finite=False)
         except linalg.LinAlgError as exc:
             raise ValueError(
                 f"the regularised Gram matrix is not numerically positive definite "
                 f"at {d + len(new_scale)} features (alpha={self.alpha!r}); increase "
                 "alpha."
             ) from exc
-        factor = _grow_matrix(self.factor, len(new_scale))
-        if d:
-            factor[:d, d:] = r12
-        factor[d:, d:] = r22
-        self.factor, self.scale = factor, scale
+        self.blocks.append((u, t))
+        self.scale = scale
+
+    def extend(self, stats, x_shift):
+        """Add the columns of ``stats`` beyond the current ones."""
+        n = stats.n
+        d = self.n_features
+        x_mean = stats.x_sum / n
+        centred = stats.xx[:, d:] - np.outer(stats.x_sum, x_mean[d:])
+        new_scale = _feature_scale(np.diag(centred[d:]).copy(), n, x_shift[d:] + x_mean[d:])
+        self.extend_columns(centred, new_scale)
+
+    def solve_centred(self, rhs):
+        """Raw-scale weights for the centred right-hand side ``Xc^T yc``."""
+        weights = self._backward(self._forward(rhs / self.scale[:, None]))
+        return weights / self.scale[:, None]
 
     def solve(self, stats, x_shift, y_shift):
         """``(weights, intercept)`` for the shifted features (d, n_targets)."""
         n = stats.n
         x_mean = stats.x_sum / n
-        rhs = (stats.xy - np.outer(x_mean, stats.y_sum)) / self.scale[:, None]
-        weights = linalg.cho_solve((self.factor, False), rhs, check_finite=False)
-        weights /= self.scale[:, None]
+        weights = self.solve_centred(stats.xy - np.outer(x_mean, stats.y_sum))
         intercept = stats.y_sum / n - x_mean @ weights
         return weights, intercept
 
@@ -265,6 +307,7 @@ class _AutoSizeBase(BaseEstimator):
         "reservoir": [SNLNNTransformer, None],
         "block_size": [Interval(Integral, 1, None, closed="left")],
         "initial_blocks": [Interval(Integral, 1, None, closed="left")],
+        "growth_rate": [Interval(Real, 0, None, closed="left")],
         "max_blocks": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -283,6 +326,7 @@ class _AutoSizeBase(BaseEstimator):
         *,
         block_size=100,
         initial_blocks=1,
+        growth_rate=0.25,
         max_blocks=10,
         validation_fraction=0.1,
         n_iter_no_change=2,
@@ -297,6 +341,7 @@ class _AutoSizeBase(BaseEstimator):
         self.reservoir = reservoir
         self.block_size = block_size
         self.initial_blocks = initial_blocks
+        self.growth_rate = growth_rate
         self.max_blocks = max_blocks
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -430,13 +475,20 @@ class _AutoSizeBase(BaseEstimator):
         y_train, y_val = targets[train], targets[val]
 
         blocks, train_blocks, val_blocks, shifts, widths = [], [], [], [], []
-        train_stats = val_stats = None
+        # Training statistics as column blocks of the Gram (upper part): a
+        # step adds one and copies nothing.
+        gram_columns, x_sum, xy = [], np.zeros(0), None
         ridge = _IncrementalRidge(self.alpha)
-        history, scores = [], []
+        history, scores, counts = [], [], []
         best_score, best_step, since_best = -np.inf, 0, 0
         reason = "max_blocks"
+        n_train = len(y_train)
         while len(blocks) < self.max_blocks:
-            n_new = self.initial_blocks if not blocks else 1
+            n_new = (
+                self.initial_blocks if not blocks
+                else min(max(1, round(self.growth_rate * len(blocks))),
+                         self.max_blocks - len(blocks))
+            )
             for _ in range(n_new):
                 block = self._make_block(len(blocks))
                 features = block.fit_transform(X_train)
@@ -446,23 +498,37 @@ class _AutoSizeBase(BaseEstimator):
                     y_shift = y_train.mean(axis=0).astype(dtype).astype(np.float64)
                     y_train_shifted = (y_train - y_shift).astype(dtype)
                     y_val_shifted = (y_val - y_shift).astype(dtype)
-                    train_stats = _Statistics(y_train.shape[1])
-                    val_stats = _Statistics(y_train.shape[1])
+                    y_sum = y_train_shifted.sum(axis=0, dtype=np.float64)
+                    xy = np.zeros((0, y_train.shape[1]))
                 val_features = block.transform(X_val)
                 shift = features.mean(axis=0, dtype=np.float64).astype(dtype)
                 features -= shift
                 val_features -= shift
-                train_stats.extend_block(train_blocks, features, y_train_shifted)
-                val_stats.extend_block(val_blocks, val_features, y_val_shifted)
+                d_old, width = len(x_sum), features.shape[1]
+                column = np.empty((d_old + width, width))
+                start = 0
+                for old in train_blocks:
+                    column[start : start + old.shape[1]] = _cross(old, features)
+                    start += old.shape[1]
+                column[d_old:] = _cross(features, features)
+                block_sum = features.sum(axis=0, dtype=np.float64)
+                x_sum = np.r_[x_sum, block_sum]
+                xy = np.vstack([xy, _cross(features, y_train_shifted)])
+                gram_columns.append(column)
+                centred = column - np.outer(x_sum, block_sum / n_train)
+                ridge.extend_columns(
+                    centred,
+                    _feature_scale(np.diag(centred[d_old:]).copy(), n_train,
+                                   shift + block_sum / n_train),
+                )
                 blocks.append(block)
                 train_blocks.append(features)
                 val_blocks.append(val_features)
                 shifts.append(shift.astype(np.float64))
-                widths.append(features.shape[1])
-                x_shift = np.concatenate(shifts)
-                ridge.extend(train_stats, x_shift)
-            weights, intercept = ridge.solve(train_stats, x_shift, y_shift)
-            output = intercept + y_shift
+                widths.append(width)
+            x_mean = x_sum / n_train
+            weights = ridge.solve_centred(xy - np.outer(x_mean, y_sum))
+            output = y_sum / n_train - x_mean @ weights + y_shift
             start = 0
             for part in val_blocks:
                 stop = start + part.shape[1]
@@ -470,6 +536,7 @@ class _AutoSizeBase(BaseEstimator):
                 start = stop
             score = self._score_output(output, y_val, val)
             history.append(sum(widths))
+            counts.append(len(blocks))
             scores.append(score)
             if score > best_score + self.tol:
                 best_score, best_step, since_best = score, len(scores) - 1, 0
@@ -479,25 +546,35 @@ class _AutoSizeBase(BaseEstimator):
                     reason = "plateau"
                     break
         # Keep the best size; the blocks after it were the plateau.
-        n_kept = self.initial_blocks + best_step
+        n_kept = counts[best_step]
         d = sum(widths[:n_kept])
         self._block_widths = widths[:n_kept]
         self.reservoirs_ = blocks[:n_kept]
         self.block_seeds_ = np.array([b.random_state for b in self.reservoirs_])
-        self.n_units_history_ = self.block_size * (
-            self.initial_blocks + np.arange(len(history), dtype=np.int64)
-        )
+        self.n_units_history_ = self.block_size * np.array(counts, dtype=np.int64)
         self.n_features_history_ = np.array(history, dtype=np.int64)
         self.validation_scores_ = np.array(scores)
         self.best_index_ = best_step
         self.stop_reason_ = reason
         self.n_blocks_ = n_kept
         self.n_units_ = n_kept * self.block_size
-        # The final readout uses every labelled row: the two splits' statistics
-        # are about the same shifts, so they add.
         self._x_shift = np.concatenate(shifts[:n_kept])
         self._y_shift = y_shift
-        self._stats = train_stats.truncated(d) + val_stats.truncated(d)
+        # The final readout uses every labelled row: the validation rows'
+        # statistics (one product, at the kept width) are about the same
+        # shifts, so they add to the training ones.
+        stats = _Statistics(y_train.shape[1])
+        stats.add_columns(d)
+        start = 0
+        for column in gram_columns[:n_kept]:
+            stop = start + column.shape[1]
+            stats.xx[:stop, start:stop] = column
+            stats.xx[start:stop, :start] = column[:start].T
+            start = stop
+        stats.n, stats.x_sum, stats.xy, stats.y_sum = n_train, x_sum[:d], xy[:d], y_sum
+        del gram_columns, train_blocks, ridge
+        stats.add_rows(np.hstack(val_blocks[:n_kept]), y_val_shifted)
+        self._stats = stats
         self._solve()
         # partial_fit may continue: keep its memory of past rows from these.
         self.n_samples_seen_ = 0
@@ -692,6 +769,14 @@ _PARAMETERS_DOC = """
         Neurons per growth step (one independent sub-reservoir).
     initial_blocks : int, default=1
         Blocks before the first score: the smallest size considered.
+    growth_rate : float, default=0.25
+        Each step of :meth:`fit` adds ``max(1, round(growth_rate * n_blocks))``
+        blocks: the reservoir grows by about a quarter per step, so that
+        ``tol`` means the same at every size (a fixed step of one block gains
+        less and less as the reservoir grows, and a plateau of single blocks
+        is reached long before the score stops rising: on 20,000 MNIST
+        images, one block of 100 per step stopped at 500 units, 1.2 points
+        below 3200). 0 adds one block per step.
     max_blocks : int, default=10
         Most blocks; growth stops there (``stop_reason_ = "max_blocks"``).
     validation_fraction : float, default=0.1
