@@ -579,7 +579,7 @@ _ATTRIBUTES_DOC = """
     ----------
     reservoirs_ : list of SNLNNTransformer
         The fitted blocks kept, in order.
-    block_seeds_ : ndarray of shape (n_blocks_,)
+    block_seeds_ : ndarray of shape (``n_blocks_``,)
         Their ``random_state``.
     n_blocks_ : int
         Blocks kept.
