@@ -4,6 +4,8 @@
 - :class:`RidgeReadout`, :class:`RidgeReadoutClassifier`: closed-form ridge
   readouts that accumulate the Gram matrix in chunks.
 - :class:`SNLNNClassifier`, :class:`SNLNNRegressor`: reservoir + readout.
+- :class:`AutoSizeClassifier`, :class:`AutoSizeRegressor`: reservoirs that grow
+  in independent blocks while a held-out score improves (task-driven growth).
 - :mod:`reservoir.datasets`: MNIST and digits loaders.
 - :func:`blockwise`: any fitted estimator over the row blocks of a dask array
   (the estimators above take dask arrays themselves).
@@ -13,6 +15,7 @@
 from ._dask import blockwise
 from ._transformer import SNLNNTransformer
 from ._forecast import SNLNNForecaster, SNLNNSeriesTransformer
+from ._autosize import AutoSizeClassifier, AutoSizeRegressor
 
 __version__ = "0.1.0"
 
@@ -33,6 +36,8 @@ def __dir__():
     return sorted(set(globals()) | set(_READOUTS))
 
 __all__ = [
+    "AutoSizeClassifier",
+    "AutoSizeRegressor",
     "SNLNNForecaster",
     "SNLNNSeriesTransformer",
     "RidgeReadout",

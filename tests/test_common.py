@@ -4,6 +4,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from reservoir import SNLNNTransformer
 from reservoir import SNLNNForecaster, SNLNNSeriesTransformer
+from reservoir import AutoSizeClassifier, AutoSizeRegressor
 
 # Rows of the series estimators are time steps of one series: the output of a
 # row depends on the rows before it, by design.
@@ -32,6 +33,11 @@ def _expected_failed_checks(estimator):
         ),
         SNLNNForecaster(),
         SNLNNForecaster(SNLNNSeriesTransformer(20, density=1.0), washout=0),
+        AutoSizeClassifier(block_size=10, max_blocks=3, random_state=0),
+        AutoSizeRegressor(
+            SNLNNTransformer(leak_rate=1.0, summaries=("final",)),
+            block_size=10, max_blocks=3, random_state=0,
+        ),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

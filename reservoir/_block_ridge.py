@@ -1,0 +1,243 @@
+"""Ridge from sufficient statistics that grow by blocks of columns.
+
+Used by the auto-sizing estimators (:mod:`reservoir._autosize`): the
+statistics of shifted features and targets (:class:`_Statistics`), which
+extend by the columns of a new block, and the Cholesky factor of the
+standardised, regularised Gram (:class:`_IncrementalRidge`), which extends by
+a column block without being recomputed.
+"""
+
+import numpy as np
+from scipy import linalg
+
+# Rows per product when forming Gram blocks: float32 products, float64 sums,
+# so that the rounding of one chunk is bounded by its size, not by n_samples.
+_CHUNK = 4096
+
+
+def _cross(a, b):
+    """``a.T @ b`` in float64, products in the arrays' dtype over row chunks."""
+    out = np.zeros((a.shape[1], b.shape[1]))
+    for start in range(0, a.shape[0], _CHUNK):
+        out += a[start : start + _CHUNK].T @ b[start : start + _CHUNK]
+    return out
+
+
+def _feature_scale(centred_diagonal, n_samples, mean):
+    """Population standard deviation of each column (as StandardScaler), with
+    constant columns left unscaled: their float64 spread is rounding noise."""
+    scale = np.sqrt(np.maximum(centred_diagonal, 0.0) / n_samples)
+    constant = scale < 10 * np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1.0)
+    scale[constant] = 1.0
+    return scale
+
+
+def _grow_matrix(old, width):
+    """``old`` (d, d) zero-extended to (d + width, d + width)."""
+    d = old.shape[0]
+    out = np.zeros((d + width, d + width))
+    out[:d, :d] = old
+    return out
+
+
+def _grow_rows(old, width):
+    out = np.zeros((old.shape[0] + width,) + old.shape[1:])
+    out[: old.shape[0]] = old
+    return out
+
+
+class _Statistics:
+    """Sufficient statistics of (features, targets) about fixed shifts.
+
+    ``xx = sum (x - m)(x - m)^T``, ``x_sum = sum (x - m)``, ``xy = sum (x - m)
+    (y - c)^T``, ``y_sum = sum (y - c)``, over ``n`` rows, with ``m`` the
+    column means of the data a block was created on (kept by the estimator) and
+    ``c`` the first targets' means: centring about a nearby point keeps the
+    float64 sums free of cancellation.
+    """
+
+    def __init__(self, n_targets):
+        self.n = 0
+        self.x_sum = np.zeros(0)
+        self.xx = np.zeros((0, 0))
+        self.xy = np.zeros((0, n_targets))
+        self.y_sum = np.zeros(n_targets)
+
+    def add_columns(self, width):
+        """Columns of a new block for rows already counted: they read their
+        shift (0 after shifting), i.e. the new block is imputed at its mean."""
+        self.x_sum = np.r_[self.x_sum, np.zeros(width)]
+        self.xx = _grow_matrix(self.xx, width)
+        self.xy = _grow_rows(self.xy, width)
+
+    def add_imputed_columns(self, projection, offset):
+        """Columns of a new block for rows already counted, which never ran
+        through it: they read its best affine prediction from the old columns,
+        ``b = a @ projection + offset`` (all shifted). The statistics stay those
+        of a real data matrix (so the Gram stays positive semi-definite), and
+        are computed from the old ones alone."""
+        n, s, g = self.n, self.x_sum, self.xx
+        gp = g @ projection
+        b_sum = projection.T @ s + n * offset
+        ps = projection.T @ s
+        bb = projection.T @ gp
+        bb = 0.5 * (bb + bb.T) + np.outer(ps, offset) + np.outer(offset, ps)
+        bb += n * np.outer(offset, offset)
+        cross = gp + np.outer(s, offset)
+        by = projection.T @ self.xy + np.outer(offset, self.y_sum)
+        d, width = g.shape[0], projection.shape[1]
+        self.add_columns(width)
+        self.x_sum[d:] = b_sum
+        self.xx[:d, d:] = cross
+        self.xx[d:, :d] = cross.T
+        self.xx[d:, d:] = bb
+        self.xy[d:] = by
+
+    def add_rows(self, features, targets):
+        """Add rows: ``features`` and ``targets`` already shifted."""
+        self.n += features.shape[0]
+        self.x_sum += features.sum(axis=0, dtype=np.float64)
+        self.xx += _cross(features, features)
+        self.xy += _cross(features, targets)
+        self.y_sum += targets.sum(axis=0, dtype=np.float64)
+
+    def extend_block(self, old_blocks, block, targets):
+        """New columns for the same rows: cross products with the old blocks."""
+        d = self.xx.shape[0]
+        width = block.shape[1]
+        self.add_columns(width)
+        start = 0
+        for old in old_blocks:
+            stop = start + old.shape[1]
+            cross = _cross(old, block)
+            self.xx[start:stop, d:] = cross
+            self.xx[d:, start:stop] = cross.T
+            start = stop
+        self.xx[d:, d:] = _cross(block, block)
+        self.x_sum[d:] = block.sum(axis=0, dtype=np.float64)
+        self.xy[d:] = _cross(block, targets)
+        if not old_blocks:
+            self.n = block.shape[0]
+            self.y_sum = targets.sum(axis=0, dtype=np.float64)
+
+
+def _ridge_from_statistics(stats, x_shift, y_shift, alpha):
+    """Ridge on standardised features from ``stats``: ``(coef, intercept)`` in
+    the raw feature space, ``coef`` of shape (n_targets, n_features).
+
+    Equal to :class:`~reservoir.RidgeReadout` ``(alpha)`` fitted on
+    ``StandardScaler().fit_transform(X)``, with the coefficients mapped back.
+    """
+    n = stats.n
+    x_mean = stats.x_sum / n
+    gram = stats.xx - np.outer(stats.x_sum, x_mean)
+    rhs = stats.xy - np.outer(x_mean, stats.y_sum)
+    scale = _feature_scale(np.diag(gram).copy(), n, x_shift + x_mean)
+    gram /= scale[:, None]
+    gram /= scale[None, :]
+    gram.flat[:: gram.shape[0] + 1] += alpha
+    weights = linalg.cho_solve(
+        linalg.cho_factor(gram, overwrite_a=True, check_finite=False),
+        rhs / scale[:, None],
+        check_finite=False,
+    )
+    weights /= scale[:, None]
+    intercept = y_shift + stats.y_sum / n - (x_shift + x_mean) @ weights
+    return weights.T, intercept
+
+
+class _IncrementalRidge:
+    """The Cholesky factor of the standardised, regularised training Gram,
+    extended by a block of columns at each growth step.
+
+    Adding columns leaves the old columns' means and scales, and so the old
+    part of ``K = Z^T Z + alpha I`` and of its upper factor ``R``, unchanged:
+    the new factor is ``[[R, U], [0, T]]`` with ``U = R^-T K12`` and ``T`` the
+    factor of the Schur complement ``K22 - U^T U``. The factor is kept as its
+    column blocks ``(U, T)``, so that a step never copies the ``d x d`` factor
+    (at 8000 features, copying the growing matrices took a quarter of a fit),
+    and the triangular solves run block by block.
+    """
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+        self.blocks = []
+        self.scale = np.zeros(0)
+
+    @property
+    def n_features(self):
+        return len(self.scale)
+
+    def _forward(self, rhs):
+        """Solve ``R^T x = rhs`` for the first ``len(rhs)`` rows."""
+        x = np.empty_like(rhs)
+        start = 0
+        for u, t in self.blocks:
+            stop = start + t.shape[0]
+            if stop > len(rhs):
+                break
+            part = rhs[start:stop] - u.T @ x[:start] if start else rhs[start:stop]
+            x[start:stop] = linalg.solve_triangular(
+                t, part, trans="T", lower=False, check_finite=False
+            )
+            start = stop
+        return x
+
+    def _backward(self, z):
+        """Solve ``R w = z``."""
+        w = np.empty_like(z)
+        acc = np.zeros_like(z)
+        stop = len(z)
+        for u, t in reversed(self.blocks):
+            start = stop - t.shape[0]
+            w[start:stop] = linalg.solve_triangular(
+                t, z[start:stop] - acc[start:stop], lower=False, check_finite=False
+            )
+            if start:
+                acc[:start] += u @ w[start:stop]
+            stop = start
+        return w
+
+    def extend_columns(self, centred, new_scale):
+        """Add the columns whose centred Gram block (all rows so far and the new
+        ones, ``(d + b, b)``) is ``centred`` and whose scales are ``new_scale``."""
+        d = self.n_features
+        scale = np.r_[self.scale, new_scale]
+        k_new = centred / scale[:, None] / new_scale[None, :]
+        k22 = k_new[d:]
+        k22.flat[:: k22.shape[0] + 1] += self.alpha
+        u = self._forward(k_new[:d]) if d else np.zeros((0, len(new_scale)))
+        if d:
+            k22 -= u.T @ u
+        try:
+            t = linalg.cholesky(k22, lower=False, check_finite=False)
+        except linalg.LinAlgError as exc:
+            raise ValueError(
+                f"the regularised Gram matrix is not numerically positive definite "
+                f"at {d + len(new_scale)} features (alpha={self.alpha!r}); increase "
+                "alpha."
+            ) from exc
+        self.blocks.append((u, t))
+        self.scale = scale
+
+    def extend(self, stats, x_shift):
+        """Add the columns of ``stats`` beyond the current ones."""
+        n = stats.n
+        d = self.n_features
+        x_mean = stats.x_sum / n
+        centred = stats.xx[:, d:] - np.outer(stats.x_sum, x_mean[d:])
+        new_scale = _feature_scale(np.diag(centred[d:]).copy(), n, x_shift[d:] + x_mean[d:])
+        self.extend_columns(centred, new_scale)
+
+    def solve_centred(self, rhs):
+        """Raw-scale weights for the centred right-hand side ``Xc^T yc``."""
+        weights = self._backward(self._forward(rhs / self.scale[:, None]))
+        return weights / self.scale[:, None]
+
+    def solve(self, stats, x_shift, y_shift):
+        """``(weights, intercept)`` for the shifted features (d, n_targets)."""
+        n = stats.n
+        x_mean = stats.x_sum / n
+        weights = self.solve_centred(stats.xy - np.outer(x_mean, stats.y_sum))
+        intercept = stats.y_sum / n - x_mean @ weights
+        return weights, intercept
