@@ -46,6 +46,7 @@ from ._block_ridge import (
     _ridge_from_statistics,
     _Statistics,
 )
+from . import _dask
 from ._transformer import SNLNNTransformer
 
 __all__ = ["AutoSizeClassifier", "AutoSizeRegressor"]
@@ -194,6 +195,8 @@ class _AutoSizeBase(BaseEstimator):
 
     def _indexable(self, X):
         """``X`` in a form whose rows can be taken (the blocks validate it)."""
+        # Growth is sequential on in-memory splits: a dask array would be gathered.
+        _dask.reject(X, type(self).__name__)
         if sp.issparse(X):
             raise TypeError(
                 f"Sparse data was passed for X, but dense data is required by "
@@ -208,6 +211,7 @@ class _AutoSizeBase(BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        _dask.reject(y, type(self).__name__, name="y")
         check_consistent_length(X, y)
         if _num_samples(X) == 0:
             raise ValueError(

@@ -413,3 +413,11 @@ def test_float32_blocks_on_chunk_boundaries_match_in_memory(digits):
     lazy = clone(model).fit(da.from_array(X, chunks=2048), da.from_array(y, chunks=2048))
     np.testing.assert_allclose(lazy.readout_.coef_, memory.readout_.coef_, rtol=1e-6,
                                atol=1e-7 * np.abs(memory.readout_.coef_).max())
+
+
+def test_auto_sizing_refuses_dask_input(digits):
+    from reservoir import AutoSizeClassifier
+
+    X, y = digits
+    with pytest.raises(TypeError, match="does not take dask"):
+        AutoSizeClassifier().fit(da.from_array(X, chunks=500), y)
