@@ -47,6 +47,7 @@ from ._block_ridge import (
     _Statistics,
 )
 from . import _dask
+from ._labels import class_indices
 from ._transformer import SNLNNTransformer
 
 __all__ = ["AutoSizeClassifier", "AutoSizeRegressor"]
@@ -716,14 +717,7 @@ class AutoSizeClassifier(ClassifierMixin, _AutoSizeBase):
                     f"{type(self).__name__} needs samples of at least 2 classes, but "
                     f"the data contains only one class: {self.classes_[0]!r}."
                 )
-        indices = np.searchsorted(self.classes_, y)
-        indices = np.minimum(indices, len(self.classes_) - 1)
-        unknown = self.classes_[indices] != y
-        if np.any(unknown):
-            raise ValueError(
-                f"y contains labels {np.unique(y[unknown])!r} that are not in "
-                f"classes {self.classes_!r}."
-            )
+        indices = class_indices(self.classes_, y)
         n_classes = len(self.classes_)
         if n_classes == 2:
             targets = np.where(indices == 1, 1.0, -1.0)[:, None]

@@ -35,6 +35,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _dask
+from ._labels import class_indices
 from ._transformer import SNLNNTransformer
 
 __all__ = [
@@ -511,14 +512,7 @@ class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
                 f"{type(self).__name__} supports binary and multiclass targets, "
                 f"got {target_type!r}."
             )
-        indices = np.searchsorted(self.classes_, y)
-        indices = np.minimum(indices, len(self.classes_) - 1)
-        unknown = self.classes_[indices] != y
-        if np.any(unknown):
-            raise ValueError(
-                f"y contains labels {np.unique(y[unknown])!r} that are not in "
-                f"classes {self.classes_!r}."
-            )
+        indices = class_indices(self.classes_, y)
         return indices
 
     @_fit_context(prefer_skip_nested_validation=True)
