@@ -27,7 +27,7 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state
 from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -48,7 +48,7 @@ from ._block_ridge import (
 )
 from . import _dask
 from ._labels import class_indices
-from ._transformer import SNLNNTransformer
+from ._transformer import SNLNNTransformer, inherit_input_tags
 
 __all__ = ["AutoSizeClassifier", "AutoSizeRegressor"]
 
@@ -512,13 +512,7 @@ class _AutoSizeBase(BaseEstimator):
         return projection, new_mean - old_mean @ projection
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        template = SNLNNTransformer() if self.reservoir is None else self.reservoir
-        reservoir_input = get_tags(template).input_tags
-        tags.input_tags.three_d_array = reservoir_input.three_d_array
-        tags.input_tags.allow_nan = reservoir_input.allow_nan
-        tags.input_tags.sparse = reservoir_input.sparse
-        return tags
+        return inherit_input_tags(super().__sklearn_tags__(), self.reservoir)
 
 
 _PARAMETERS_DOC = """

@@ -226,6 +226,17 @@ def blockwise(estimator, X, method="transform"):
     return map_method(estimator, method, X)
 
 
+def lazy_method(estimator, method, X):
+    """The dask path of a fitted estimator's prediction method: the lazy
+    blockwise result for a dask ``X``, None for in-memory ``X``."""
+    if not is_dask_collection(X):
+        return None
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    return map_method(estimator, method, X)
+
+
 def _tree_reduce(parts, combine):
     """Combine delayed ``parts`` pairwise up a binary tree (depth log2 n)."""
     import dask

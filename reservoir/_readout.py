@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _dask
 from ._labels import class_indices
-from ._transformer import SNLNNTransformer
+from ._transformer import SNLNNTransformer, inherit_input_tags
 
 __all__ = [
     "RidgeReadout",
@@ -624,10 +624,8 @@ class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             1-D for two classes (positive for ``classes_[1]``).
         """
-        if _dask.is_dask_collection(X):
-            check_is_fitted(self)
-            return _dask.map_method(self, "decision_function", X)
-        return super().decision_function(X)
+        lazy = _dask.lazy_method(self, "decision_function", X)
+        return super().decision_function(X) if lazy is None else lazy
 
     def predict(self, X):
         """Predict class labels.
@@ -642,10 +640,8 @@ class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        if _dask.is_dask_collection(X):
-            check_is_fitted(self)
-            return _dask.map_method(self, "predict", X)
-        return super().predict(X)
+        lazy = _dask.lazy_method(self, "predict", X)
+        return super().predict(X) if lazy is None else lazy
 
 
 def _readout_has(attr):
@@ -806,13 +802,6 @@ class _SNLNNBase(MetaEstimatorMixin, BaseEstimator):
         self.readout_ = readout
         return self
 
-    def _lazy(self, method, X):
-        """The dask path of a prediction method: None for in-memory X."""
-        if not _dask.is_dask_collection(X):
-            return None
-        check_is_fitted(self)
-        return _dask.map_method(self, method, X)
-
     def _features(self, X):
         check_is_fitted(self)
         features = self.reservoir_.transform(X)
@@ -821,13 +810,7 @@ class _SNLNNBase(MetaEstimatorMixin, BaseEstimator):
         return features
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        reservoir = SNLNNTransformer() if self.reservoir is None else self.reservoir
-        reservoir_input = get_tags(reservoir).input_tags
-        tags.input_tags.three_d_array = reservoir_input.three_d_array
-        tags.input_tags.allow_nan = reservoir_input.allow_nan
-        tags.input_tags.sparse = reservoir_input.sparse
-        return tags
+        return inherit_input_tags(super().__sklearn_tags__(), self.reservoir)
 
 
 class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
@@ -968,7 +951,7 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels.
         """
-        lazy = self._lazy("predict", X)
+        lazy = _dask.lazy_method(self, "predict", X)
         if lazy is not None:
             return lazy
         features = self._features(X)
@@ -989,7 +972,7 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Confidence scores; 1-D for two classes.
         """
-        lazy = self._lazy("decision_function", X)
+        lazy = _dask.lazy_method(self, "decision_function", X)
         if lazy is not None:
             return lazy
         features = self._features(X)
@@ -1010,7 +993,7 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities, columns in the order of ``classes_``.
         """
-        lazy = self._lazy("predict_proba", X)
+        lazy = _dask.lazy_method(self, "predict_proba", X)
         if lazy is not None:
             return lazy
         features = self._features(X)
@@ -1031,7 +1014,7 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, columns in the order of ``classes_``.
         """
-        lazy = self._lazy("predict_log_proba", X)
+        lazy = _dask.lazy_method(self, "predict_log_proba", X)
         if lazy is not None:
             return lazy
         features = self._features(X)
@@ -1150,7 +1133,7 @@ class SNLNNRegressor(RegressorMixin, _SNLNNBase):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predicted values.
         """
-        lazy = self._lazy("predict", X)
+        lazy = _dask.lazy_method(self, "predict", X)
         if lazy is not None:
             return lazy
         features = self._features(X)

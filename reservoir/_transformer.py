@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -41,6 +41,17 @@ def threshold_sample_rows(n_samples, n_sample=1024):
     evenly over the whole of X, so that data sorted by class give every class
     a say."""
     return np.unique(np.linspace(0, n_samples - 1, n_sample).astype(np.int64))
+
+
+def inherit_input_tags(tags, reservoir):
+    """Give a meta-estimator's ``tags`` the input tags of its ``reservoir``
+    (None: the default SNLNNTransformer), the part that sees X."""
+    reservoir = SNLNNTransformer() if reservoir is None else reservoir
+    reservoir_input = get_tags(reservoir).input_tags
+    tags.input_tags.three_d_array = reservoir_input.three_d_array
+    tags.input_tags.allow_nan = reservoir_input.allow_nan
+    tags.input_tags.sparse = reservoir_input.sparse
+    return tags
 
 
 def _is_sequence_list(X):
