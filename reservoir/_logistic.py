@@ -79,7 +79,9 @@ class LogisticReadoutClassifier(LinearClassifierMixin, BaseEstimator):
         ``classes_[1]``), in the dtype of ``X``.
 
     intercept_ : ndarray of shape (1,) or (n_classes,)
-        Intercepts, in the dtype of ``X``; zeros when ``fit_intercept=False``.
+        Intercepts on the raw features, in the dtype of ``X``. Zero when
+        ``fit_intercept=False`` and ``standardize=False``; with
+        ``standardize=True`` it also carries the folded-in feature means.
 
     classes_ : ndarray of shape (n_classes,)
         Class labels.
