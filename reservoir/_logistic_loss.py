@@ -52,7 +52,13 @@ def moments(X, map_blocks):
         m2 = m2 + m2_b + delta**2 * (n * n_b / total)
         mean = mean + delta * (n_b / total)
         n = total
-    return mean, np.sqrt(np.maximum(m2 / n, 0.0))
+    var = np.maximum(m2 / n, 0.0)
+    # A constant column that float64 cannot represent exactly keeps a variance
+    # of rounding noise (std ~1e-15), which would scale its weight by 1e15:
+    # below the rounding bound it is constant, as in StandardScaler.
+    eps = np.finfo(np.float64).eps
+    var[var <= n * eps * var + (n * mean * eps) ** 2] = 0.0
+    return mean, np.sqrt(var)
 
 
 class LogisticLoss:

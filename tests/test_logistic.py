@@ -112,3 +112,25 @@ def test_wrong_width_at_predict():
     model = LogisticReadoutClassifier(max_iter=20).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         model.predict(X[:, :10])
+
+
+def test_constant_column_gets_no_weight():
+    # 0.1 is not exact in float64: its column's variance is rounding noise,
+    # which must count as constant (StandardScaler does), not be scaled up.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 3))
+    X[:, 2] = 0.1
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticReadoutClassifier().fit(X, y)
+    assert abs(model.coef_[0, 2]) < 1e-6
+    shifted = X[:5].copy()
+    shifted[:, 2] += 1e-9
+    np.testing.assert_allclose(model.decision_function(shifted),
+                               model.decision_function(X[:5]), atol=1e-6)
+
+
+def test_max_iter_zero_reports_zero_iterations():
+    X, y = load_digits(return_X_y=True)
+    with pytest.warns(ConvergenceWarning):
+        model = LogisticReadoutClassifier(max_iter=0).fit(X, y)
+    assert model.n_iter_[0] == 0
