@@ -3,6 +3,8 @@
 - :class:`SNLNNTransformer`: the reservoir as a feature map (spikes, growth).
 - :class:`RidgeReadout`, :class:`RidgeReadoutClassifier`: closed-form ridge
   readouts that accumulate the Gram matrix in chunks.
+- :class:`LogisticReadoutClassifier`: multinomial logistic regression by
+  L-BFGS over blockwise, threaded passes on float32 features (no copy of X).
 - :class:`SNLNNClassifier`, :class:`SNLNNRegressor`: reservoir + readout.
 - :class:`AutoSizeClassifier`, :class:`AutoSizeRegressor`: reservoirs that grow
   in independent blocks while a held-out score improves (task-driven growth).
@@ -21,14 +23,20 @@ __version__ = "0.1.0"
 
 # The readouts import sklearn.linear_model (about 0.3 s): load them on first
 # use, so that a process that only needs the transformer starts faster.
-_READOUTS = ("RidgeReadout", "RidgeReadoutClassifier", "SNLNNClassifier", "SNLNNRegressor")
+_READOUTS = {
+    "RidgeReadout": "_readout",
+    "RidgeReadoutClassifier": "_readout",
+    "SNLNNClassifier": "_readout",
+    "SNLNNRegressor": "_readout",
+    "LogisticReadoutClassifier": "_logistic",
+}
 
 
 def __getattr__(name):
     if name in _READOUTS:
-        from . import _readout
+        from importlib import import_module
 
-        return getattr(_readout, name)
+        return getattr(import_module(f".{_READOUTS[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -40,6 +48,7 @@ __all__ = [
     "AutoSizeRegressor",
     "SNLNNForecaster",
     "SNLNNSeriesTransformer",
+    "LogisticReadoutClassifier",
     "RidgeReadout",
     "RidgeReadoutClassifier",
     "SNLNNClassifier",

@@ -5,6 +5,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from reservoir import SNLNNTransformer
 from reservoir import SNLNNForecaster, SNLNNSeriesTransformer
 from reservoir import AutoSizeClassifier, AutoSizeRegressor
+from reservoir import LogisticReadoutClassifier
 
 # Rows of the series estimators are time steps of one series: the output of a
 # row depends on the rows before it, by design.
@@ -34,6 +35,8 @@ def _expected_failed_checks(estimator):
         SNLNNForecaster(),
         SNLNNForecaster(SNLNNSeriesTransformer(20, density=1.0), washout=0),
         AutoSizeClassifier(block_size=10, max_blocks=3, random_state=0),
+        LogisticReadoutClassifier(),
+        LogisticReadoutClassifier(standardize=False, fit_intercept=False, n_jobs=2),
         AutoSizeRegressor(
             SNLNNTransformer(leak_rate=1.0, summaries=("final",)),
             block_size=10, max_blocks=3, random_state=0,

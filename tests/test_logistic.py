@@ -1,0 +1,136 @@
+"""LogisticReadoutClassifier against scikit-learn's LogisticRegression."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from reservoir import LogisticReadoutClassifier
+from reservoir import _logistic_loss
+
+
+def _reference(X, y, C, standardize, fit_intercept=True):
+    model = LogisticRegression(C=C, tol=1e-10, max_iter=5000, fit_intercept=fit_intercept)
+    if standardize:
+        model = make_pipeline(StandardScaler(), model)
+    return model.fit(X, y)
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+@pytest.mark.parametrize("dataset", ["digits", "breast_cancer"])
+def test_same_model_as_sklearn(dataset, standardize):
+    X, y = (load_digits if dataset == "digits" else load_breast_cancer)(return_X_y=True)
+    if not standardize:
+        X = StandardScaler().fit_transform(X)  # well conditioned for both solvers
+    ours = LogisticReadoutClassifier(C=0.1, tol=1e-10, max_iter=5000,
+                                     standardize=standardize).fit(X, y)
+    ref = _reference(X, y, 0.1, standardize)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    # Raw-feature weights equal the reference pipeline's folded weights.
+    lr = ref[-1] if standardize else ref
+    coef, intercept = lr.coef_, lr.intercept_
+    if standardize:
+        scaler = ref[0]
+        coef = coef / scaler.scale_
+        intercept = intercept - coef @ scaler.mean_
+    np.testing.assert_allclose(ours.coef_, coef, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, intercept, rtol=1e-4, atol=1e-6)
+    assert ours.decision_function(X).shape == ref.decision_function(X).shape
+
+
+def test_no_intercept_matches_sklearn():
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours = LogisticReadoutClassifier(C=0.05, tol=1e-10, max_iter=5000, standardize=False,
+                                     fit_intercept=False).fit(X, y)
+    ref = _reference(X, y, 0.05, False, fit_intercept=False)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(ours.intercept_, 0.0)
+
+
+def test_n_jobs_bit_identical_and_blocks_crossed(monkeypatch):
+    monkeypatch.setattr(_logistic_loss, "BLOCK_ROWS", 100)  # many blocks on digits
+    X, y = load_digits(return_X_y=True)
+    X = X.astype(np.float32)
+    fits = [LogisticReadoutClassifier(C=0.1, max_iter=50, n_jobs=j).fit(X, y)
+            for j in (1, 2)]
+    np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
+    np.testing.assert_array_equal(fits[0].intercept_, fits[1].intercept_)
+
+
+def test_float32_kept_and_close_to_float64():
+    X, y = load_digits(return_X_y=True)
+    X32 = X.astype(np.float32)
+    before = X32.copy()
+    m32 = LogisticReadoutClassifier(C=0.1, max_iter=300, tol=1e-6).fit(X32, y)
+    m64 = LogisticReadoutClassifier(C=0.1, max_iter=300, tol=1e-6).fit(X, y)
+    np.testing.assert_array_equal(X32, before)  # not mutated
+    assert m32.coef_.dtype == np.float32 and m64.coef_.dtype == np.float64
+    assert np.mean(m32.predict(X32) == m64.predict(X)) > 0.995
+    np.testing.assert_allclose(m32.coef_, m64.coef_, rtol=0, atol=2e-3 * np.abs(m64.coef_).max())
+
+
+def test_string_labels_and_binary_shapes():
+    X, y = load_breast_cancer(return_X_y=True)
+    labels = np.where(y == 1, "benign", "malignant")
+    model = LogisticReadoutClassifier(C=1.0, max_iter=200).fit(X, labels)
+    assert list(model.classes_) == ["benign", "malignant"]
+    assert model.coef_.shape == (1, X.shape[1])
+    assert model.decision_function(X).shape == (len(X),)
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(model.predict(X)) <= {"benign", "malignant"}
+    assert model.score(X, labels) > 0.95
+
+
+def test_convergence_warning_when_capped():
+    X, y = load_digits(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        LogisticReadoutClassifier(max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, X, y, match",
+    [
+        ({"C": 0.0}, np.ones((4, 2)), [0, 1, 0, 1], "C"),
+        ({}, np.ones((4, 2)), [1, 1, 1, 1], "only one class"),
+        ({}, np.array([[np.nan, 1.0], [0.0, 1.0]]), [0, 1], "NaN"),
+        ({}, np.ones((4, 2)), [0.5, 1.5, 2.5, 3.7], "Unknown label type"),
+    ],
+)
+def test_errors(params, X, y, match):
+    with pytest.raises(ValueError, match=match):
+        LogisticReadoutClassifier(**params).fit(X, y)
+
+
+def test_wrong_width_at_predict():
+    X, y = load_digits(return_X_y=True)
+    model = LogisticReadoutClassifier(max_iter=20).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :10])
+
+
+def test_constant_column_gets_no_weight():
+    # 0.1 is not exact in float64: its column's variance is rounding noise,
+    # which must count as constant (StandardScaler does), not be scaled up.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 3))
+    X[:, 2] = 0.1
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticReadoutClassifier().fit(X, y)
+    assert abs(model.coef_[0, 2]) < 1e-6
+    shifted = X[:5].copy()
+    shifted[:, 2] += 1e-9
+    np.testing.assert_allclose(model.decision_function(shifted),
+                               model.decision_function(X[:5]), atol=1e-6)
+
+
+def test_max_iter_zero_reports_zero_iterations():
+    X, y = load_digits(return_X_y=True)
+    with pytest.warns(ConvergenceWarning):
+        model = LogisticReadoutClassifier(max_iter=0).fit(X, y)
+    assert model.n_iter_[0] == 0
