@@ -30,7 +30,7 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _num_samples,
     check_array,
@@ -47,7 +47,7 @@ from ._block_ridge import (
     _Statistics,
 )
 from . import _dask
-from ._labels import class_indices
+from ._labels import check_classes, check_targets, class_indices
 from ._transformer import SNLNNTransformer, inherit_input_tags
 
 __all__ = ["AutoSizeClassifier", "AutoSizeRegressor"]
@@ -697,20 +697,12 @@ class AutoSizeClassifier(ClassifierMixin, _AutoSizeBase):
 
     def _targets(self, y, reset):
         y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
         if reset:
-            kind = type_of_target(y)
-            if kind not in ("binary", "multiclass"):
-                raise ValueError(
-                    f"{type(self).__name__} supports binary and multiclass targets, "
-                    f"got {kind!r}."
-                )
+            check_targets(self, y)
             self.classes_ = np.unique(y)
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes, but "
-                    f"the data contains only one class: {self.classes_[0]!r}."
-                )
+            check_classes(self, self.classes_)
+        else:
+            check_classification_targets(y)
         indices = class_indices(self.classes_, y)
         n_classes = len(self.classes_)
         if n_classes == 2:

@@ -17,12 +17,11 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _dask
 from ._blas import single_threaded_blas
-from ._labels import class_indices
+from ._labels import check_classes, check_targets, class_indices
 from ._logistic_loss import LogisticLoss, moments
 
 
@@ -221,19 +220,9 @@ class LogisticReadoutClassifier(LinearClassifierMixin, BaseEstimator):
 
     def _encode(self, y):
         """Set ``classes_`` and return the indices of ``y`` in it."""
-        check_classification_targets(y)
-        target_type = type_of_target(y)
-        if target_type not in ("binary", "multiclass"):
-            raise ValueError(
-                f"{type(self).__name__} supports binary and multiclass targets, "
-                f"got {target_type!r}."
-            )
+        check_targets(self, y)
         self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes, but "
-                f"the data contains only one class: {self.classes_[0]!r}."
-            )
+        check_classes(self, self.classes_)
         return class_indices(self.classes_, y)
 
     def decision_function(self, X):

@@ -30,12 +30,11 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
-    type_of_target,
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _dask
-from ._labels import class_indices
+from ._labels import check_classes, check_targets, class_indices
 from ._transformer import SNLNNTransformer, inherit_input_tags
 
 __all__ = [
@@ -505,15 +504,8 @@ class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
 
     def _encode(self, y):
         """Validate labels against ``classes_`` and return their indices."""
-        check_classification_targets(y)
-        target_type = type_of_target(y)
-        if target_type not in ("binary", "multiclass"):
-            raise ValueError(
-                f"{type(self).__name__} supports binary and multiclass targets, "
-                f"got {target_type!r}."
-            )
-        indices = class_indices(self.classes_, y)
-        return indices
+        check_targets(self, y)
+        return class_indices(self.classes_, y)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -552,11 +544,7 @@ class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
     def _set_classes(self, classes):
         check_classification_targets(classes)
         self.classes_ = classes
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes, but "
-                f"the data contains only one class: {self.classes_[0]!r}."
-            )
+        check_classes(self, classes)
 
     def _n_targets(self):
         return len(self.classes_) if len(self.classes_) > 2 else 1
