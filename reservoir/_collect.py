@@ -29,8 +29,8 @@ from ._kernels import (
     RESET_ZERO,
     csr_matmul_add,
     first_step,
-    leaky_spike_update,
     record_window_ends,
+    step_update,
     transpose_scaled,
 )
 
@@ -121,16 +121,19 @@ class ReservoirOperator:
             )
 
     def run_chunk(self, x, keep, leak_rate, spike_threshold, reset, lengths, ends,
-                  on_step=None):
+                  on_step=None, track_sum=True, track_spikes=True, activity=True):
         """Run sequences ``x`` of shape (B, T, D); return per-unit summaries.
 
         ``lengths`` (B,), sorted longest first, or None when all run ``T``
         steps; ``ends`` is :func:`window_ends` of them, or None for no windows.
-        Returns ``final, state_sum, spike_count`` of shape (n_active, B),
-        ``abs_sum`` of shape (B,), the sum of ``|s|`` over steps and units, and
-        the window snapshots ``(state_snap, spike_snap)`` of shape
-        (K - 1, n_active, B), or None. ``on_step(t, state)``, if given, sees the
-        states of the running sequences after every step (a view: copy it).
+        Returns ``final, state_sum, spike_count`` of shape (n_active, B) (the
+        sums are None unless ``track_sum`` / ``track_spikes``), ``abs_sum`` of
+        shape (B,), the sum of ``|s|`` over steps and units, the window
+        snapshots ``(state_snap, spike_snap)`` of shape (K - 1, n_active, B),
+        or None, and the number of spikes (``abs_sum`` None and 0 spikes
+        unless ``activity``). ``on_step(t, state)``, if given,
+        sees the states of the running sequences after every step (a view:
+        copy it).
         """
         n_batch, n_steps, n_inputs = x.shape
         n = self.n_active
@@ -147,13 +150,18 @@ class ReservoirOperator:
         z[head:] = 0.0
         state = z[head:]
         pre = np.empty((n, n_batch), dtype=self.dtype)
-        state_sum = np.zeros((n, n_batch), dtype=self.dtype)
-        spike_count = np.zeros((n, n_batch), dtype=self.dtype)
-        abs_sum = np.zeros(n_batch, dtype=self.dtype)
+        state_sum = np.zeros((n, n_batch), dtype=self.dtype) if track_sum else None
+        spike_count = np.zeros((n, n_batch), dtype=self.dtype) if track_spikes else None
+        abs_sum = np.zeros(n_batch, dtype=self.dtype) if activity else None
+        # float32: tanh is fused into the update (a vectorised rational
+        # function, see _kernels); float64 keeps numpy's tanh, exact.
+        fused_tanh = self.dtype == np.float32
+        n_spikes = 0
         snaps = None
         if ends is not None:
             snaps = tuple(
-                np.zeros((len(ends), n, n_batch), dtype=self.dtype) for _ in range(2)
+                np.zeros((len(ends), n, n_batch), dtype=self.dtype) if tracked else None
+                for tracked in (track_sum, track_spikes)
             )
         input_part = self.weights[:, :head]
         running = n_batch
@@ -181,25 +189,26 @@ class ReservoirOperator:
                     csr_matmul_add(self.indptr, self.indices, self.data, sm, pm)
             else:
                 np.matmul(self.weights, zm, out=pm)
-            np.tanh(pm, out=pm)
-            leaky_spike_update(
-                pre[:, :m], state[:, :m], keep, leak_rate, spike_threshold, reset,
-                state_sum[:, :m], spike_count[:, :m], abs_sum[:m],
+            if not fused_tanh:
+                np.tanh(pm, out=pm)
+            n_spikes += step_update(
+                pre, state, m, keep, leak_rate, spike_threshold, reset, abs_sum,
+                state_sum, spike_count,
             )
             if on_step is not None:
                 on_step(t, state[:, :m] if perm is None else state[self.inverse, :m])
             if snaps is not None:
-                record_window_ends(
-                    t, ends[:, :m], state_sum[:, :m], spike_count[:, :m],
-                    snaps[0][:, :, :m], snaps[1][:, :, :m],
-                )
+                for total, snap in zip((state_sum, spike_count), snaps):
+                    if total is not None:
+                        record_window_ends(t, ends[:, :m], total[:, :m], snap[:, :, :m])
         if perm is not None:  # back to the neurons' own order
             state, state_sum, spike_count = (
-                state[self.inverse], state_sum[self.inverse], spike_count[self.inverse]
+                None if a is None else a[self.inverse]
+                for a in (state, state_sum, spike_count)
             )
             if snaps is not None:
-                snaps = tuple(snap[:, self.inverse] for snap in snaps)
-        return state, state_sum, spike_count, abs_sum, snaps
+                snaps = tuple(None if s is None else s[:, self.inverse] for s in snaps)
+        return state, state_sum, spike_count, abs_sum, snaps, n_spikes
 
 
 def collect_states(
@@ -216,6 +225,7 @@ def collect_states(
     n_jobs=1,
     out=None,
     progress=None,
+    activity=True,
 ):
     """Summaries of the reservoir trajectory of every sequence in ``x``.
 
@@ -240,6 +250,9 @@ def collect_states(
     out : ndarray of shape (n_samples, summary_width(...)), optional
     progress : callable, optional
         Called with the number of sequences finished after each chunk.
+    activity : bool
+        Whether to measure the activity below (the growth rule's); without
+        it both are None and the update pass skips their sums.
 
     Returns
     -------
@@ -274,6 +287,9 @@ def collect_states(
         starts_of[name] = col
         col += n_units_out * (n_windows if name in WINDOW_SUMMARIES else 1)
     windows = n_windows if any(s in WINDOW_SUMMARIES for s in summaries) else 0
+    # Running sums only for the summaries that read them.
+    track_sum = any(s in ("mean", "window_mean") for s in summaries)
+    track_spikes = any(s in ("spike_rate", "window_spike_rate") for s in summaries)
 
     one_step = n_steps == 1
     chunk = ONE_STEP_CHUNK_ROWS if one_step else CHUNK_ROWS
@@ -292,10 +308,10 @@ def collect_states(
                 src, scale = sources[name]
                 transpose_scaled(src, scale, block[:, c : c + n])
                 continue
-            if name == "window_mean":
-                total, snap = state_sum, snaps[0]
-            else:
-                total, snap = spikes, snaps[1]
+            # With one window (snaps None) the window is the whole sequence.
+            k_sum = 0 if name == "window_mean" else 1
+            total = state_sum if name == "window_mean" else spikes
+            snap = None if snaps is None else snaps[k_sum]
             ends = window_ends(counts.astype(np.int64), windows)
             begin, previous = np.zeros(len(counts), np.int64), np.zeros_like(total)
             last = None
@@ -325,17 +341,17 @@ def collect_states(
             counts = lengths[rows]
             part, part_lengths = x[rows, : counts[0]], counts
         ends = window_ends(counts, windows) if windows > 1 else None
-        final, state_sum, spikes, abs_sum, snaps = operator.run_chunk(
-            part, keep, leak, threshold, reset, part_lengths, ends
+        final, state_sum, spikes, abs_sum, snaps, n_spikes = operator.run_chunk(
+            part, keep, leak, threshold, reset, part_lengths, ends,
+            track_sum=track_sum, track_spikes=track_spikes, activity=activity,
         )
-        if windows == 1:
-            snaps = (state_sum[None], spikes[None])
         block = out[start:stop] if order is None else np.zeros((stop - start, width), dtype)
         write(block, counts, final, state_sum, spikes, snaps)
         if order is not None:
             out[rows] = block
-        mean_abs[rows] = abs_sum / (counts * max(n, 1))
-        return float(spikes.sum()), stop - start
+        if activity:
+            mean_abs[rows] = abs_sum / (counts * max(n, 1))
+        return float(n_spikes), stop - start
 
     # One step needs neither W nor the transposed state: the product lands in
     # rows laid out like the output, and one kernel writes every summary (for
@@ -387,6 +403,8 @@ def collect_states(
         else:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 total_spikes = _drain(pool.map(work, starts), progress)
+    if not activity:
+        return out, None, None
     return out, mean_abs, total_spikes
 
 

@@ -473,7 +473,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             return _dask.map_rows(self, "transform", X, width, sequences.dtype)
         sequences, lengths = self._validate_sequences(X, reset=False)
         sequences = self._scaled(sequences, own=lengths is not None)
-        features, _, _ = self._collect(sequences, lengths, label="transform")
+        features, _, _ = self._collect(
+            sequences, lengths, label="transform", activity=False
+        )
         return features
 
     def get_feature_names_out(self, input_features=None):
@@ -866,6 +868,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             operator.run_chunk(
                 part, dtype.type(1) - leak, leak, np.full(n, np.inf, dtype),
                 SPIKE_RESETS["none"], part_lengths, None, on_step=sample,
+                track_sum=False, track_spikes=False, activity=False,
             )
         self.spike_thresholds_ = np.median(np.concatenate(samples), axis=0)
 
@@ -885,7 +888,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         )
 
     def _collect(self, sequences, lengths, label, out=None, summaries=None,
-                 progress=None):
+                 progress=None, activity=True):
         if progress is None:
             progress = self._progress(len(sequences), label)
         model = self._model
@@ -902,6 +905,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             n_jobs=effective_n_jobs(self.n_jobs),
             out=out,
             progress=progress,
+            activity=activity,
         )
 
     def _progress(self, total, label):
@@ -987,7 +991,7 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
             features[:stale] = 0.0
             self._collect(
                 sequences[:stale], None if lengths is None else lengths[:stale],
-                "fit (after growth)", out=features[:stale],
+                "fit (after growth)", out=features[:stale], activity=False,
             )
         return features
 

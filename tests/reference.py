@@ -4,7 +4,7 @@ import numpy as np
 
 
 def leaky_spike_update(activation, state, leak_rate, spike_threshold, reset="subtract"):
-    """Twin of ``_kernels.leaky_spike_update``: returns (new state, spikes).
+    """Twin of ``_kernels.leaky_spike_reset`` (and ``step_update``): returns (new state, spikes).
 
     Computed in the dtype of ``state``: every scalar is rounded to it first.
     ``reset``: "subtract" (s - threshold), "zero" (0) or "none" (s) after a spike.

@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from numba import njit
 
 from reservoir._collect import (
+    SPIKE_RESETS,
     CHUNK_ROWS,
     ONE_STEP_CHUNK_ROWS,
     ReservoirOperator,
@@ -13,7 +15,8 @@ from reservoir._collect import (
 from reservoir._kernels import (
     RESET_SUBTRACT,
     csr_matmul_add,
-    leaky_spike_update,
+    step_update,
+    tanh_float32_array,
     transpose_scaled,
 )
 
@@ -35,28 +38,46 @@ def random_reservoir(rng, n_units, n_inputs, density=1.0):
     return w_in, bias, w_rec
 
 
+def _step_args(activation, state, tracked=True):
+    shape, dtype = state.shape, state.dtype
+    per_unit = np.ones(shape[0], dtype)
+    return [
+        activation, state, shape[1], per_unit * (1 - dtype.type(0.4)),
+        per_unit * dtype.type(0.4), per_unit * dtype.type(0.3), RESET_SUBTRACT,
+        np.zeros(shape[1], dtype),
+    ] + ([np.ones(shape, dtype), np.zeros(shape, dtype)] if tracked else [])
+
+
+def _activation(pre):
+    """The kernel's tanh: numpy's in float64, tanh_float32 in float32."""
+    if pre.dtype == np.float64:
+        return np.tanh(pre)
+    out = np.empty_like(pre)
+    tanh_float32_array(pre, out)
+    return out
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape", [(1, 7), (4, 1), (3, 33), (1, 1)])
-def test_leaky_spike_update_matches_reference(dtype, shape):
+@pytest.mark.parametrize("shape", [(1, 7), (4, 1), (3, 33), (1, 1), (5, 70)])
+def test_step_update_matches_reference(dtype, shape, reset):
     rng = np.random.default_rng(0)
-    activation = np.tanh(rng.normal(0, 2, shape)).astype(dtype)
+    pre = rng.normal(0, 2, shape).astype(dtype)
+    activation = _activation(pre)
     state = rng.uniform(-1, 1, shape).astype(dtype)
     # The twin computes in the same dtype, so the kernel must agree to the bit:
     # a float32 kernel that promotes to float64 rounds once instead of thrice.
     expected_state, expected_spikes = reference.leaky_spike_update(
-        activation, state, 0.4, 0.3
+        activation, state, 0.4, 0.3, reset
     )
-    state_sum = np.ones(shape, dtype)
-    spike_count = np.zeros(shape, dtype)
-    abs_sum = np.zeros(shape[1], dtype)
-    per_unit = np.ones(shape[0], dtype)
-    leaky_spike_update(
-        activation, state, per_unit * (1 - dtype(0.4)), per_unit * dtype(0.4),
-        per_unit * dtype(0.3), RESET_SUBTRACT, state_sum, spike_count, abs_sum,
-    )
+    args = _step_args(pre if dtype == np.float32 else activation, state)
+    args[6] = SPIKE_RESETS[reset]
+    n_spikes = step_update(*args)
+    abs_sum, state_sum, spike_count = args[7:]
     assert expected_state.dtype == dtype
     np.testing.assert_array_equal(state, expected_state)
     np.testing.assert_array_equal(spike_count, expected_spikes)
+    assert n_spikes == expected_spikes.sum()
     np.testing.assert_array_equal(state_sum, 1 + expected_state)
     np.testing.assert_allclose(
         abs_sum, np.abs(expected_state).sum(axis=0), rtol=1e-6, atol=TOL[dtype]
@@ -64,18 +85,68 @@ def test_leaky_spike_update_matches_reference(dtype, shape):
     assert spike_count.sum() > 0 or shape == (1, 1)
 
 
+@pytest.mark.parametrize("n_running", [40, 17, 0])
+def test_step_update_fused_tanh_untracked_sums_and_running_prefix(n_running):
+    """float32 with tanh in the pass: the twin given exact tanh, to the tanh
+    bound; the same states and spike total with the running sums skipped;
+    columns past ``n_running`` untouched."""
+    rng = np.random.default_rng(1)
+    pre = rng.normal(0, 2, (6, 40)).astype(np.float32)
+    state = rng.uniform(-1, 1, pre.shape).astype(np.float32)
+    expected_state, expected_spikes = reference.leaky_spike_update(
+        np.tanh(pre.astype(np.float64)), state.astype(np.float64), 0.4, 0.3
+    )
+    run = slice(0, n_running)
+    tracked, untracked = state.copy(), state.copy()
+    args = _step_args(pre, tracked)
+    args[2] = n_running
+    n_spikes = step_update(*args)
+    np.testing.assert_allclose(
+        tracked[:, run], expected_state[:, run], atol=0.4 * TANH32_BOUND + 1e-7
+    )
+    np.testing.assert_array_equal(tracked[:, n_running:], state[:, n_running:])
+    np.testing.assert_array_equal(args[9][:, run], expected_spikes[:, run])
+    np.testing.assert_array_equal(args[8], 1 + np.where(
+        np.arange(40) < n_running, tracked, 0))
+    bare = _step_args(pre, untracked, tracked=False)
+    bare[2] = n_running
+    assert step_update(*bare) == n_spikes
+    np.testing.assert_array_equal(untracked, tracked)
+    np.testing.assert_array_equal(bare[7], args[7])
+
+
+# The error bound of tanh_float32 stated in _kernels (checked there on every
+# float32 in [1e-30, 12]).
+TANH32_BOUND = 3.41e-7
+
+
+def test_tanh_float32_within_its_stated_bound():
+    rng = np.random.default_rng(2)
+    x = np.concatenate([
+        rng.normal(0, 3, 200_000), rng.uniform(-12, 12, 200_000),
+        np.geomspace(1e-30, 20, 20_000), [0.0, 9.0, 1e4, np.finfo(np.float32).max],
+    ]).astype(np.float32)
+    x = np.concatenate([x, -x])
+    out = np.empty_like(x)
+    tanh_float32_array(x, out)
+    assert out.dtype == np.float32
+    exact = np.tanh(x.astype(np.float64))
+    error = np.abs(out - exact)
+    assert error.max() <= TANH32_BOUND
+    assert np.all(error <= TANH32_BOUND * np.abs(exact) + 1e-45)  # relative too
+    assert np.all(np.abs(out) <= 1)
+    # Saturated beyond the clamp: one value on each side, as tanh in float32.
+    assert len(np.unique(out[x >= 9])) == 1 and len(np.unique(out[x <= -9])) == 1
+
+
 def test_update_kernel_keeps_float32_arithmetic():
     """No float64 in the float32 specialisation: half the SIMD width otherwise."""
     f32 = np.float32
-    per_unit = np.ones(2, f32)
-    args = [np.ones((2, 3), f32), np.zeros((2, 3), f32), 0.7 * per_unit, 0.3 * per_unit,
-            0.2 * per_unit, RESET_SUBTRACT, np.zeros((2, 3), f32), np.zeros((2, 3), f32),
-            np.zeros(3, f32)]
-    leaky_spike_update(*args)
-    signature = next(
-        sig for sig in leaky_spike_update.signatures if sig[0].dtype.name == "float32"
-    )
-    assert "fpext" not in leaky_spike_update.inspect_llvm(signature)
+    args = _step_args(np.ones((2, 3), f32), np.zeros((2, 3), f32))
+    # A fresh compilation: numba cannot inspect code loaded from its cache.
+    kernel = njit(step_update.py_func)
+    kernel(*args)
+    assert "fpext" not in kernel.inspect_llvm(kernel.signatures[0])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
