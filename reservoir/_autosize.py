@@ -274,8 +274,9 @@ class _AutoSizeBase(BaseEstimator):
                     train_columns = _Columns(n_train, dtype, capacity)
                     val_columns = _Columns(len(val), dtype, capacity)
                 shift = features.mean(axis=0, dtype=np.float64).astype(dtype)
-                train_columns.append(features)[...] -= shift
-                val_columns.append(block.transform(X_val))[...] -= shift
+                np.subtract(features, shift, out=train_columns.reserve(features.shape[1]))
+                np.subtract(block.transform(X_val), shift,
+                            out=val_columns.reserve(features.shape[1]))
                 blocks.append(block)
                 shifts.append(shift.astype(np.float64))
                 widths.append(features.shape[1])

@@ -70,9 +70,10 @@ class _Columns:
         """The columns so far, ``(n_rows, n_columns)`` (a view)."""
         return self._data[:, : self.n_columns]
 
-    def append(self, block):
-        """Add ``block``'s columns; returns their view in the array."""
-        start, stop = self.n_columns, self.n_columns + block.shape[1]
+    def reserve(self, width):
+        """Add ``width`` columns, returned as a view to be written (so that
+        features are shifted straight into place)."""
+        start, stop = self.n_columns, self.n_columns + width
         if stop > self._data.shape[1]:
             data = np.empty(
                 (self._data.shape[0], max(stop, 2 * self._data.shape[1])),
@@ -80,7 +81,6 @@ class _Columns:
             )
             data[:, :start] = self.columns
             self._data = data
-        self._data[:, start:stop] = block
         self.n_columns = stop
         return self._data[:, start:stop]
 
