@@ -44,6 +44,7 @@ from ._block_ridge import (
     _cross,
     _feature_scale,
     _IncrementalRidge,
+    _new_gram_columns,
     _ridge_from_statistics,
     _Statistics,
 )
@@ -247,7 +248,6 @@ class _AutoSizeBase(BaseEstimator):
         # of one step each (upper part): a step adds one and copies nothing.
         train_columns = val_columns = None
         gram_columns, x_sum, xy = [], np.zeros(0), None
-        ridge = _IncrementalRidge(self.alpha)
         history, scores, counts = [], [], []
         best_score, best_step, since_best = -np.inf, 0, 0
         reason = "max_blocks"
@@ -273,20 +273,17 @@ class _AutoSizeBase(BaseEstimator):
                     capacity = self.max_blocks * features.shape[1]
                     train_columns = _Columns(n_train, dtype, capacity)
                     val_columns = _Columns(len(val), dtype, capacity)
+                    ridge = _IncrementalRidge(self.alpha, capacity)
                 shift = features.mean(axis=0, dtype=np.float64).astype(dtype)
-                np.subtract(features, shift, out=train_columns.reserve(features.shape[1]))
-                np.subtract(block.transform(X_val), shift,
-                            out=val_columns.reserve(features.shape[1]))
+                width = features.shape[1]
+                np.subtract(features, shift, out=train_columns.reserve(width))
+                np.subtract(block.transform(X_val), shift, out=val_columns.reserve(width))
                 blocks.append(block)
                 shifts.append(shift.astype(np.float64))
-                widths.append(features.shape[1])
-            # The step's Gram columns: one product of the old columns with all
-            # the new ones, and the new ones with themselves.
+                widths.append(width)
             features = train_columns.columns
             new = features[:, d_old:]
-            column = np.empty((features.shape[1], new.shape[1]))
-            column[:d_old] = _cross(features[:, :d_old], new)
-            column[d_old:] = _cross(new, new)
+            column = _new_gram_columns(features, d_old)
             new_sum = new.sum(axis=0, dtype=np.float64)
             x_sum = np.r_[x_sum, new_sum]
             xy = np.vstack([xy, _cross(new, y_train_shifted)])

@@ -28,6 +28,18 @@ def _cross(a, b):
     return out
 
 
+def _new_gram_columns(features, start):
+    """The Gram columns of ``features[:, start:]``, ``(d, d - start)``: one
+    product of the old columns with all the new ones (a growth step's, not a
+    block's: small block-pair products ran BLAS far below its rate), and one
+    of the new ones with themselves."""
+    new = features[:, start:]
+    column = np.empty((features.shape[1], new.shape[1]))
+    column[:start] = _cross(features[:, :start], new)
+    column[start:] = _cross(new, new)
+    return column
+
+
 def _feature_scale(centred_diagonal, n_samples, mean):
     """Population standard deviation of each column (as StandardScaler), with
     constant columns left unscaled: their float64 spread is rounding noise."""
@@ -140,23 +152,18 @@ class _Statistics:
         self.xy += _cross(features, targets)
         self.y_sum += targets.sum(axis=0, dtype=np.float64)
 
-    def extend_block(self, old_blocks, block, targets):
-        """New columns for the same rows: cross products with the old blocks."""
-        d = self.xx.shape[0]
-        width = block.shape[1]
-        self.add_columns(width)
-        start = 0
-        for old in old_blocks:
-            stop = start + old.shape[1]
-            cross = _cross(old, block)
-            self.xx[start:stop, d:] = cross
-            self.xx[d:, start:stop] = cross.T
-            start = stop
-        self.xx[d:, d:] = _cross(block, block)
-        self.x_sum[d:] = block.sum(axis=0, dtype=np.float64)
-        self.xy[d:] = _cross(block, targets)
-        if not old_blocks:
-            self.n = block.shape[0]
+    def extend_block(self, features, start, targets):
+        """New columns ``features[:, start:]`` for the same rows, ``features``
+        holding the old columns first."""
+        new = features[:, start:]
+        self.add_columns(new.shape[1])
+        column = _new_gram_columns(features, start)
+        self.xx[:, start:] = column
+        self.xx[start:, :start] = column[:start].T
+        self.x_sum[start:] = new.sum(axis=0, dtype=np.float64)
+        self.xy[start:] = _cross(new, targets)
+        if not start:
+            self.n = features.shape[0]
             self.y_sum = targets.sum(axis=0, dtype=np.float64)
 
 
@@ -200,10 +207,13 @@ class _IncrementalRidge:
     is cached, so that solving at a larger size only solves the new rows.
     """
 
-    def __init__(self, alpha):
+    def __init__(self, alpha, capacity=0):
         self.alpha = alpha
         self.scale = np.zeros(0)
-        self._buffer = np.zeros(0)
+        # Sized for ``capacity`` features up front when that fits in
+        # _RESERVE_BYTES: growing by reallocation copies, and touches fresh
+        # pages, at every doubling.
+        self._buffer = np.zeros(min(capacity * capacity, _RESERVE_BYTES // 8))
         self._rhs = self._forward_rhs = None
 
     @property
@@ -212,26 +222,24 @@ class _IncrementalRidge:
 
     @property
     def factor(self):
-        """The upper factor ``R`` (a view, ``(d, d)``, Fortran order)."""
+        """``R`` in its upper triangle (a ``(d, d)`` Fortran-ordered view);
+        below the diagonal are stale values, which LAPACK never reads."""
         d = self.n_features
         return self._buffer[: d * d].reshape((d, d), order="F")
 
     def _grow(self, size):
-        """Lay the factor out as ``(size, size)``: old columns keep their upper
-        part, the rest is zero."""
+        """Lay the factor out as ``(size, size)``, its old columns' upper parts
+        in place (the new columns are written by the caller)."""
         d = self.n_features
         if len(self._buffer) < size * size:
             buffer = np.zeros(max(size * size, 2 * len(self._buffer)))
             buffer[: size * d].reshape((size, d), order="F")[:d] = self.factor
             self._buffer = buffer
             return
-        buffer = self._buffer
         # Last column first: a column's new place never overlaps the old
         # places of the columns before it.
-        for j in range(d - 1, -1, -1):
-            buffer[j * size : j * size + j + 1] = buffer[j * d : j * d + j + 1]
-            buffer[j * size + j + 1 : (j + 1) * size] = 0.0
-        buffer[d * size : size * size] = 0.0
+        for j in range(d - 1, 0, -1):
+            self._buffer[j * size : j * size + j + 1] = self._buffer[j * d : j * d + j + 1]
 
     def extend_columns(self, centred, new_scale):
         """Add the columns whose centred Gram block (all rows so far and the new

@@ -92,9 +92,9 @@ def test_extended_gram_solution_equals_a_from_scratch_ridge(digits):
     stats, ridge, shifts, done = _Statistics(10), _IncrementalRidge(0.5), [], []
     for block in blocks:
         shift = block.mean(axis=0)
-        shifted = block - shift
-        stats.extend_block(done, shifted, Y - Y.mean(0))
-        done.append(shifted)
+        done.append(block - shift)
+        stats.extend_block(np.hstack(done), sum(b.shape[1] for b in done[:-1]),
+                           Y - Y.mean(0))
         shifts.append(shift)
         ridge.extend(stats, np.concatenate(shifts))
     x_shift = np.concatenate(shifts)
@@ -280,11 +280,12 @@ def _standardised_gram(stats, alpha):
     return gram / np.outer(scale, scale) + alpha * np.eye(len(scale))
 
 
+@pytest.mark.parametrize("capacity", [0, 37])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("widths", [(12,), (10, 1, 1, 3, 20, 2)])
-def test_incremental_factor_is_the_cholesky_of_the_full_gram(dtype, widths):
-    """Extended block by block (through both a reallocation and an in-place
-    relayout of the factor's buffer), the factor is the Cholesky factor of the
+def test_incremental_factor_is_the_cholesky_of_the_full_gram(dtype, widths, capacity):
+    """Extended block by block (with no capacity, through both a reallocation
+    and an in-place relayout of the factor's buffer), the factor is the Cholesky factor of the
     whole standardised, regularised Gram of the same statistics (for float64
     features, also that of StandardScaler), and its solution the ridge's."""
     rng = np.random.default_rng(0)
@@ -292,25 +293,24 @@ def test_incremental_factor_is_the_cholesky_of_the_full_gram(dtype, widths):
     mixing = rng.standard_normal((sum(widths), sum(widths)))
     features = (rng.standard_normal((n, sum(widths))) @ mixing + 3.0).astype(dtype)
     targets = rng.standard_normal((n, 3))
-    stats, ridge = _Statistics(3), _IncrementalRidge(0.5)
+    stats, ridge = _Statistics(3), _IncrementalRidge(0.5, capacity)
     shift = features.mean(axis=0, dtype=np.float64).astype(dtype)
     shifted = features - shift
     edges = np.cumsum((0,) + widths)
-    done = []
     for start, stop in zip(edges[:-1], edges[1:]):
-        stats.extend_block(done, shifted[:, start:stop], targets - targets.mean(0))
-        done.append(shifted[:, start:stop])
+        stats.extend_block(shifted[:, :stop], start, targets - targets.mean(0))
         ridge.extend(stats, shift[:stop].astype(np.float64))
         # At every size, not only the last: the leading block is relaid out.
+        factor = np.triu(ridge.factor)
         expected = linalg.cholesky(_standardised_gram(stats, 0.5))
-        assert_allclose(ridge.factor, expected, rtol=1e-10, atol=1e-10)
-        assert_array_equal(np.tril(ridge.factor, -1), 0.0)
+        assert_allclose(factor, expected, rtol=1e-10, atol=1e-10)
         if dtype == np.float64:
             z = StandardScaler().fit_transform(features[:, :stop])
-            assert_allclose(ridge.factor, linalg.cholesky(z.T @ z + 0.5 * np.eye(stop)),
+            assert_allclose(factor, linalg.cholesky(z.T @ z + 0.5 * np.eye(stop)),
                             rtol=1e-10, atol=1e-10)
-    weights, _ = ridge.solve(stats, shift.astype(np.float64), targets.mean(0))
-    coef, _ = _ridge_from_statistics(stats, shift.astype(np.float64), targets.mean(0), 0.5)
+    x_shift, y_shift = shift.astype(np.float64), targets.mean(0)
+    weights, _ = ridge.solve(stats, x_shift, y_shift)
+    coef, _ = _ridge_from_statistics(stats, x_shift, y_shift, 0.5)
     assert_allclose(weights.T, coef, rtol=1e-9, atol=1e-12)
 
 
@@ -322,17 +322,15 @@ def test_cached_forward_solve_equals_a_fresh_one():
     features = rng.standard_normal((200, 30))
     ridge = _IncrementalRidge(1.0)
     stats = _Statistics(2)
-    done = []
     rhs = rng.standard_normal((30, 2))
     for start, stop in ((0, 8), (8, 20), (20, 30)):
-        stats.extend_block(done, features[:, start:stop], np.zeros((200, 2)))
-        done.append(features[:, start:stop])
+        stats.extend_block(features[:, :stop], start, np.zeros((200, 2)))
         ridge.extend(stats, np.zeros(stop))
-        fresh = linalg.solve_triangular(ridge.factor, rhs[:stop], trans="T")
+        fresh = linalg.solve_triangular(np.triu(ridge.factor), rhs[:stop], trans="T")
         assert_allclose(ridge._forward(rhs[:stop]), fresh, rtol=1e-12, atol=1e-12)
     changed = rhs.copy()
     changed[0] += 1.0
-    fresh = linalg.solve_triangular(ridge.factor, changed, trans="T")
+    fresh = linalg.solve_triangular(np.triu(ridge.factor), changed, trans="T")
     assert_allclose(ridge._forward(changed), fresh, rtol=1e-12, atol=1e-12)
 
 
