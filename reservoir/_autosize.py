@@ -258,7 +258,7 @@ class _AutoSizeBase(BaseEstimator):
                 else min(max(1, round(self.growth_rate * len(blocks))),
                          self.max_blocks - len(blocks))
             )
-            d_old = len(x_sum)
+            d_old, new_sums = len(x_sum), []
             for _ in range(n_new):
                 block = self._make_block(len(blocks))
                 features = block.fit_transform(X_train)
@@ -275,16 +275,19 @@ class _AutoSizeBase(BaseEstimator):
                     val_columns = _Columns(len(val), dtype, capacity)
                     ridge = _IncrementalRidge(self.alpha, capacity)
                 shift = features.mean(axis=0, dtype=np.float64).astype(dtype)
-                width = features.shape[1]
-                np.subtract(features, shift, out=train_columns.reserve(width))
-                np.subtract(block.transform(X_val), shift, out=val_columns.reserve(width))
+                features -= shift
+                new_sums.append(features.sum(axis=0, dtype=np.float64))
+                train_columns.append(features)
+                val_features = block.transform(X_val)
+                val_features -= shift
+                val_columns.append(val_features)
                 blocks.append(block)
                 shifts.append(shift.astype(np.float64))
-                widths.append(width)
+                widths.append(features.shape[1])
             features = train_columns.columns
             new = features[:, d_old:]
             column = _new_gram_columns(features, d_old)
-            new_sum = new.sum(axis=0, dtype=np.float64)
+            new_sum = np.concatenate(new_sums)
             x_sum = np.r_[x_sum, new_sum]
             xy = np.vstack([xy, _cross(new, y_train_shifted)])
             gram_columns.append(column)

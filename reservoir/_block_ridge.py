@@ -68,13 +68,17 @@ class _Columns:
     the Gram extension of a growth step is one product of the old columns with
     all the new ones (small block-pair products ran BLAS at a few percent of
     its rate). The capacity starts at ``capacity`` columns, capped so that no
-    more than ``_RESERVE_BYTES`` are reserved up front (untouched pages cost
-    no memory), and doubles when exceeded."""
+    more than ``_RESERVE_BYTES`` are reserved up front, and doubles when
+    exceeded. Fortran order keeps each block's columns contiguous, so that
+    only the pages of the columns written are touched: in C order, the first
+    block touched a page in every row, and with transparent huge pages that
+    made all the capacity resident at once (1.5 s and 576 MB on MNIST-20k,
+    even for a fit that stops after a few blocks)."""
 
     def __init__(self, n_rows, dtype, capacity):
         itemsize = np.dtype(dtype).itemsize
         capacity = max(1, min(capacity, _RESERVE_BYTES // max(1, n_rows * itemsize)))
-        self._data = np.empty((n_rows, capacity), dtype=dtype)
+        self._data = np.empty((n_rows, capacity), dtype=dtype, order="F")
         self.n_columns = 0
 
     @property
@@ -82,19 +86,18 @@ class _Columns:
         """The columns so far, ``(n_rows, n_columns)`` (a view)."""
         return self._data[:, : self.n_columns]
 
-    def reserve(self, width):
-        """Add ``width`` columns, returned as a view to be written (so that
-        features are shifted straight into place)."""
-        start, stop = self.n_columns, self.n_columns + width
+    def append(self, block):
+        """Add the columns of ``block``."""
+        start, stop = self.n_columns, self.n_columns + block.shape[1]
         if stop > self._data.shape[1]:
             data = np.empty(
                 (self._data.shape[0], max(stop, 2 * self._data.shape[1])),
-                dtype=self._data.dtype,
+                dtype=self._data.dtype, order="F",
             )
             data[:, :start] = self.columns
             self._data = data
+        self._data[:, start:stop] = block
         self.n_columns = stop
-        return self._data[:, start:stop]
 
 
 class _Statistics:
@@ -176,7 +179,10 @@ def _ridge_from_statistics(stats, x_shift, y_shift, alpha):
     """
     n = stats.n
     x_mean = stats.x_sum / n
-    gram = stats.xx - np.outer(stats.x_sum, x_mean)
+    # In the outer product's array: one fresh d x d array, not two (at 8000
+    # features each is 512 MB of first-touched pages).
+    gram = np.outer(stats.x_sum, x_mean)
+    np.subtract(stats.xx, gram, out=gram)
     rhs = stats.xy - np.outer(x_mean, stats.y_sum)
     scale = _feature_scale(np.diag(gram).copy(), n, x_shift + x_mean)
     gram /= scale[:, None]
