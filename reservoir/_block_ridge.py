@@ -1,10 +1,11 @@
 """Ridge from sufficient statistics that grow by blocks of columns.
 
-Used by the auto-sizing estimators (:mod:`reservoir._autosize`): the
-statistics of shifted features and targets (:class:`_Statistics`), which
-extend by the columns of a new block, and the Cholesky factor of the
-standardised, regularised Gram (:class:`_IncrementalRidge`), which extends by
-a column block without being recomputed.
+Used by the auto-sizing estimators (:mod:`reservoir._autosize`): the kept
+features of a growing model (:class:`_Columns`), the statistics of shifted
+features and targets (:class:`_Statistics`), which extend by the columns of a
+new block, and the Cholesky factor of the standardised, regularised Gram
+(:class:`_IncrementalRidge`), which extends by a column block without being
+recomputed.
 """
 
 import numpy as np
@@ -16,7 +17,8 @@ from scipy import linalg
 # at the full float32 rate (measured: 337 GFLOP/s against 341 at 8192).
 _CHUNK = 4096
 
-# Address space reserved up front for kept features (see _Columns).
+# Most address space reserved up front for the kept features (_Columns) and
+# for the factor (_IncrementalRidge); beyond it they grow by doubling.
 _RESERVE_BYTES = 2**31
 
 
@@ -207,10 +209,12 @@ class _IncrementalRidge:
     the new factor is ``[[R, U], [0, T]]`` with ``U = R^-T K12`` (one
     triangular solve) and ``T`` the factor of the Schur complement
     ``K22 - U^T U``. ``R`` is kept as a Fortran-ordered ``d x d`` matrix at the
-    front of a buffer that grows geometrically: LAPACK reads it without a copy,
-    and a step only moves the old columns' upper parts to the new leading
-    dimension, never reallocates. The forward solve of the last right-hand side
-    is cached, so that solving at a larger size only solves the new rows.
+    front of a buffer sized for the expected width (doubled beyond it), so
+    that LAPACK reads it without a copy and a step moves the old columns'
+    upper parts to the new leading dimension in place (a block-by-block factor
+    made every solve a Python loop of small products). The forward solve of
+    the last right-hand side is cached, so that solving at a larger size only
+    solves the new rows.
     """
 
     def __init__(self, alpha, capacity=0):
@@ -244,8 +248,9 @@ class _IncrementalRidge:
             return
         # Last column first: a column's new place never overlaps the old
         # places of the columns before it.
+        buffer = self._buffer
         for j in range(d - 1, 0, -1):
-            self._buffer[j * size : j * size + j + 1] = self._buffer[j * d : j * d + j + 1]
+            buffer[j * size : j * size + j + 1] = buffer[j * d : j * d + j + 1]
 
     def extend_columns(self, centred, new_scale):
         """Add the columns whose centred Gram block (all rows so far and the new

@@ -285,9 +285,10 @@ def _standardised_gram(stats, alpha):
 @pytest.mark.parametrize("widths", [(12,), (10, 1, 1, 3, 20, 2)])
 def test_incremental_factor_is_the_cholesky_of_the_full_gram(dtype, widths, capacity):
     """Extended block by block (with no capacity, through both a reallocation
-    and an in-place relayout of the factor's buffer), the factor is the Cholesky factor of the
-    whole standardised, regularised Gram of the same statistics (for float64
-    features, also that of StandardScaler), and its solution the ridge's."""
+    and an in-place relayout of the factor's buffer), the factor is the
+    Cholesky factor of the whole standardised, regularised Gram of the same
+    statistics (for float64 features, also that of StandardScaler), and its
+    solution the ridge's."""
     rng = np.random.default_rng(0)
     n = 300
     mixing = rng.standard_normal((sum(widths), sum(widths)))
