@@ -284,9 +284,9 @@ class _AutoSizeBase(BaseEstimator):
                 blocks.append(block)
                 shifts.append(shift.astype(np.float64))
                 widths.append(features.shape[1])
-            features = train_columns.columns
-            new = features[:, d_old:]
-            column = _new_gram_columns(features, d_old)
+            kept = train_columns.columns
+            new = kept[:, d_old:]
+            column = _new_gram_columns(kept, d_old)
             new_sum = np.concatenate(new_sums)
             x_sum = np.r_[x_sum, new_sum]
             xy = np.vstack([xy, _cross(new, y_train_shifted)])
