@@ -40,9 +40,11 @@ from sklearn.utils.validation import (
 )
 
 from ._block_ridge import (
+    _Columns,
     _cross,
     _feature_scale,
     _IncrementalRidge,
+    _new_gram_columns,
     _ridge_from_statistics,
     _Statistics,
 )
@@ -240,11 +242,12 @@ class _AutoSizeBase(BaseEstimator):
         X_train, X_val = _safe_indexing(X, train), _safe_indexing(X, val)
         y_train, y_val = targets[train], targets[val]
 
-        blocks, train_blocks, val_blocks, shifts, widths = [], [], [], [], []
-        # Training statistics as column blocks of the Gram (upper part): a
-        # step adds one and copies nothing.
+        blocks, shifts, widths = [], [], []
+        # The shifted features of all blocks, training and validation rows, in
+        # two arrays that gain columns; the training Gram as its column blocks
+        # of one step each (upper part): a step adds one and copies nothing.
+        train_columns = val_columns = None
         gram_columns, x_sum, xy = [], np.zeros(0), None
-        ridge = _IncrementalRidge(self.alpha)
         history, scores, counts = [], [], []
         best_score, best_step, since_best = -np.inf, 0, 0
         reason = "max_blocks"
@@ -255,6 +258,7 @@ class _AutoSizeBase(BaseEstimator):
                 else min(max(1, round(self.growth_rate * len(blocks))),
                          self.max_blocks - len(blocks))
             )
+            d_old, new_sums = len(x_sum), []
             for _ in range(n_new):
                 block = self._make_block(len(blocks))
                 features = block.fit_transform(X_train)
@@ -266,40 +270,37 @@ class _AutoSizeBase(BaseEstimator):
                     y_val_shifted = (y_val - y_shift).astype(dtype)
                     y_sum = y_train_shifted.sum(axis=0, dtype=np.float64)
                     xy = np.zeros((0, y_train.shape[1]))
-                val_features = block.transform(X_val)
+                    capacity = self.max_blocks * features.shape[1]
+                    train_columns = _Columns(n_train, dtype, capacity)
+                    val_columns = _Columns(len(val), dtype, capacity)
+                    ridge = _IncrementalRidge(self.alpha, capacity)
                 shift = features.mean(axis=0, dtype=np.float64).astype(dtype)
                 features -= shift
+                new_sums.append(features.sum(axis=0, dtype=np.float64))
+                train_columns.append(features)
+                val_features = block.transform(X_val)
                 val_features -= shift
-                d_old, width = len(x_sum), features.shape[1]
-                column = np.empty((d_old + width, width))
-                start = 0
-                for old in train_blocks:
-                    column[start : start + old.shape[1]] = _cross(old, features)
-                    start += old.shape[1]
-                column[d_old:] = _cross(features, features)
-                block_sum = features.sum(axis=0, dtype=np.float64)
-                x_sum = np.r_[x_sum, block_sum]
-                xy = np.vstack([xy, _cross(features, y_train_shifted)])
-                gram_columns.append(column)
-                centred = column - np.outer(x_sum, block_sum / n_train)
-                ridge.extend_columns(
-                    centred,
-                    _feature_scale(np.diag(centred[d_old:]).copy(), n_train,
-                                   shift + block_sum / n_train),
-                )
+                val_columns.append(val_features)
                 blocks.append(block)
-                train_blocks.append(features)
-                val_blocks.append(val_features)
                 shifts.append(shift.astype(np.float64))
-                widths.append(width)
+                widths.append(features.shape[1])
+            kept = train_columns.columns
+            new = kept[:, d_old:]
+            column = _new_gram_columns(kept, d_old)
+            new_sum = np.concatenate(new_sums)
+            x_sum = np.r_[x_sum, new_sum]
+            xy = np.vstack([xy, _cross(new, y_train_shifted)])
+            gram_columns.append(column)
+            centred = column - np.outer(x_sum, new_sum / n_train)
+            ridge.extend_columns(
+                centred,
+                _feature_scale(np.diag(centred[d_old:]).copy(), n_train,
+                               np.concatenate(shifts)[d_old:] + new_sum / n_train),
+            )
             x_mean = x_sum / n_train
             weights = ridge.solve_centred(xy - np.outer(x_mean, y_sum))
             output = y_sum / n_train - x_mean @ weights + y_shift
-            start = 0
-            for part in val_blocks:
-                stop = start + part.shape[1]
-                output = output + part @ weights[start:stop].astype(part.dtype)
-                start = stop
+            output = output + val_columns.columns @ weights.astype(dtype)
             score = self._score_output(output, y_val, val)
             history.append(sum(widths))
             counts.append(len(blocks))
@@ -332,14 +333,14 @@ class _AutoSizeBase(BaseEstimator):
         stats = _Statistics(y_train.shape[1])
         stats.add_columns(d)
         start = 0
-        for column in gram_columns[:n_kept]:
+        for column in gram_columns[: best_step + 1]:
             stop = start + column.shape[1]
             stats.xx[:stop, start:stop] = column
             stats.xx[start:stop, :start] = column[:start].T
             start = stop
         stats.n, stats.x_sum, stats.xy, stats.y_sum = n_train, x_sum[:d], xy[:d], y_sum
-        del gram_columns, train_blocks, ridge
-        stats.add_rows(np.hstack(val_blocks[:n_kept]), y_val_shifted)
+        del gram_columns, train_columns, ridge
+        stats.add_rows(val_columns.columns[:, :d], y_val_shifted)
         self._stats = stats
         self._solve()
         # partial_fit may continue: keep its memory of past rows from these.

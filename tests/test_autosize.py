@@ -14,7 +14,10 @@ from reservoir import (
     RidgeReadoutClassifier,
     SNLNNTransformer,
 )
+from scipy import linalg
+
 from reservoir._autosize import _Statistics, _IncrementalRidge, _ridge_from_statistics
+from reservoir._block_ridge import _Columns
 
 
 def _template(**params):
@@ -89,9 +92,9 @@ def test_extended_gram_solution_equals_a_from_scratch_ridge(digits):
     stats, ridge, shifts, done = _Statistics(10), _IncrementalRidge(0.5), [], []
     for block in blocks:
         shift = block.mean(axis=0)
-        shifted = block - shift
-        stats.extend_block(done, shifted, Y - Y.mean(0))
-        done.append(shifted)
+        done.append(block - shift)
+        stats.extend_block(np.hstack(done), sum(b.shape[1] for b in done[:-1]),
+                           Y - Y.mean(0))
         shifts.append(shift)
         ridge.extend(stats, np.concatenate(shifts))
     x_shift = np.concatenate(shifts)
@@ -267,3 +270,101 @@ def test_imputed_columns_are_the_statistics_of_the_imputed_matrix():
     expected.add_rows(full, Y)
     for name in ("x_sum", "xx", "xy", "y_sum"):
         assert_allclose(getattr(stats, name), getattr(expected, name), rtol=1e-12, atol=1e-12)
+
+
+def _standardised_gram(stats, alpha):
+    """``Z^T Z + alpha I`` of the standardised features, from ``stats``."""
+    x_mean = stats.x_sum / stats.n
+    gram = stats.xx - np.outer(stats.x_sum, x_mean)
+    scale = np.sqrt(np.diag(gram) / stats.n)
+    return gram / np.outer(scale, scale) + alpha * np.eye(len(scale))
+
+
+@pytest.mark.parametrize("capacity", [0, 37])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("widths", [(12,), (10, 1, 1, 3, 20, 2)])
+def test_incremental_factor_is_the_cholesky_of_the_full_gram(dtype, widths, capacity):
+    """Extended block by block (with no capacity, through both a reallocation
+    and an in-place relayout of the factor's buffer), the factor is the
+    Cholesky factor of the whole standardised, regularised Gram of the same
+    statistics (for float64 features, also that of StandardScaler), and its
+    solution the ridge's."""
+    rng = np.random.default_rng(0)
+    n = 300
+    mixing = rng.standard_normal((sum(widths), sum(widths)))
+    features = (rng.standard_normal((n, sum(widths))) @ mixing + 3.0).astype(dtype)
+    targets = rng.standard_normal((n, 3))
+    stats, ridge = _Statistics(3), _IncrementalRidge(0.5, capacity)
+    shift = features.mean(axis=0, dtype=np.float64).astype(dtype)
+    shifted = features - shift
+    edges = np.cumsum((0,) + widths)
+    for start, stop in zip(edges[:-1], edges[1:]):
+        stats.extend_block(shifted[:, :stop], start, targets - targets.mean(0))
+        ridge.extend(stats, shift[:stop].astype(np.float64))
+        # At every size, not only the last: the leading block is relaid out.
+        factor = np.triu(ridge.factor)
+        expected = linalg.cholesky(_standardised_gram(stats, 0.5))
+        assert_allclose(factor, expected, rtol=1e-10, atol=1e-10)
+        if dtype == np.float64:
+            z = StandardScaler().fit_transform(features[:, :stop])
+            assert_allclose(factor, linalg.cholesky(z.T @ z + 0.5 * np.eye(stop)),
+                            rtol=1e-10, atol=1e-10)
+    x_shift, y_shift = shift.astype(np.float64), targets.mean(0)
+    weights, _ = ridge.solve(stats, x_shift, y_shift)
+    coef, _ = _ridge_from_statistics(stats, x_shift, y_shift, 0.5)
+    assert_allclose(weights.T, coef, rtol=1e-9, atol=1e-12)
+
+
+def test_cached_forward_solve_equals_a_fresh_one():
+    """After growth, the forward solve reuses the rows of the previous
+    right-hand side that did not change; it equals a fresh triangular solve, and
+    a right-hand side whose old rows changed is solved afresh."""
+    rng = np.random.default_rng(1)
+    features = rng.standard_normal((200, 30))
+    ridge = _IncrementalRidge(1.0)
+    stats = _Statistics(2)
+    rhs = rng.standard_normal((30, 2))
+    for start, stop in ((0, 8), (8, 20), (20, 30)):
+        stats.extend_block(features[:, :stop], start, np.zeros((200, 2)))
+        ridge.extend(stats, np.zeros(stop))
+        fresh = linalg.solve_triangular(np.triu(ridge.factor), rhs[:stop], trans="T")
+        assert_allclose(ridge._forward(rhs[:stop]), fresh, rtol=1e-12, atol=1e-12)
+    changed = rhs.copy()
+    changed[0] += 1.0
+    fresh = linalg.solve_triangular(np.triu(ridge.factor), changed, trans="T")
+    assert_allclose(ridge._forward(changed), fresh, rtol=1e-12, atol=1e-12)
+
+
+def test_columns_keep_their_values_when_the_array_grows():
+    rng = np.random.default_rng(2)
+    store = _Columns(5, np.float32, capacity=3)
+    parts = [rng.standard_normal((5, w)).astype(np.float32) for w in (2, 1, 4, 2)]
+    for part in parts:
+        store.append(part)
+    assert_array_equal(store.columns, np.hstack(parts))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fitted_readout_is_a_ridge_on_the_kept_features(digits, dtype):
+    """Several blocks per step and a plateau that drops the last steps: the
+    readout is the ridge classifier on the standardised features of the kept
+    blocks, over all rows (training and validation)."""
+    X, y = digits
+    X, y = X[:700].astype(dtype), y[:700]
+    model = AutoSizeClassifier(
+        _template(), block_size=8, initial_blocks=2, growth_rate=1.0, max_blocks=16,
+        n_iter_no_change=1, tol=0.02, alpha=3.0, random_state=0,
+    ).fit(X, y)
+    assert model.stop_reason_ == "plateau" and model.best_index_ >= 1
+    assert model.n_blocks_ < model.n_units_history_[-1] // 8
+    features = np.hstack([b.transform(X) for b in model.reservoirs_])
+    assert features.dtype == dtype
+    scaler = StandardScaler().fit(features.astype(np.float64))
+    reference = RidgeReadoutClassifier(alpha=3.0).fit(
+        scaler.transform(features.astype(np.float64)), y
+    )
+    rtol = 1e-3 if dtype == np.float32 else 1e-7
+    coef = reference.coef_ / scaler.scale_
+    assert_allclose(model.coef_, coef, rtol=rtol, atol=rtol * np.abs(coef).max())
+    intercept = reference.intercept_ - scaler.mean_ @ coef.T
+    assert_allclose(model.intercept_, intercept, rtol=rtol, atol=rtol)
