@@ -659,7 +659,7 @@ def main(argv=None):
             saved = {}
     saved.update(results)
     out = save_json({"benchmark": "mnist", "presets": saved}, filename)
-    print(f"Saved {out.relative_to(ROOT)}")
+    print(f"Saved {out}")
     if args.min_accuracy is not None:
         low = {n: e["median"]["accuracy"] for n, e in results.items()
                if e["median"]["accuracy"] < args.min_accuracy}
