@@ -1,7 +1,47 @@
-"""Class labels: the checks and the indices into ``classes_``, shared by the classifiers."""
+"""Shared by the classifiers: label checks, indices into ``classes_``, and the
+prediction methods of the linear readouts, which also take dask arrays."""
 
 import numpy as np
+from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from . import _dask
+
+
+class DaskLinearClassifierMixin(LinearClassifierMixin):
+    """scikit-learn's linear classifier methods, blockwise and lazy on dask arrays."""
+
+    def decision_function(self, X):
+        """Confidence scores: ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Samples; a dask array gives a lazy dask array.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            1-D for two classes (positive for ``classes_[1]``).
+        """
+        lazy = _dask.lazy_method(self, "decision_function", X)
+        return super().decision_function(X) if lazy is None else lazy
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Samples; a dask array gives a lazy dask array.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        lazy = _dask.lazy_method(self, "predict", X)
+        return super().predict(X) if lazy is None else lazy
 
 
 def check_targets(estimator, y):

@@ -15,17 +15,21 @@ from scipy import optimize
 from scipy.special import log_expit, log_softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _dask
 from ._blas import single_threaded_blas
-from ._labels import check_classes, check_targets, class_indices
+from ._labels import (
+    DaskLinearClassifierMixin,
+    check_classes,
+    check_targets,
+    class_indices,
+)
 from ._logistic_loss import LogisticLoss, moments
 
 
-class LogisticReadoutClassifier(LinearClassifierMixin, BaseEstimator):
+class LogisticReadoutClassifier(DaskLinearClassifierMixin, BaseEstimator):
     """Multinomial logistic regression for large dense float32 features.
 
     Minimises the objective of :class:`sklearn.linear_model.LogisticRegression`
@@ -225,37 +229,7 @@ class LogisticReadoutClassifier(LinearClassifierMixin, BaseEstimator):
         check_classes(self, self.classes_)
         return class_indices(self.classes_, y)
 
-    def decision_function(self, X):
-        """Logits: ``X @ coef_.T + intercept_``.
 
-        Parameters
-        ----------
-        X : array-like or dask array of shape (n_samples, n_features)
-            Samples; a dask array gives a lazy dask array.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            1-D for two classes (the logit of ``classes_[1]``).
-        """
-        lazy = _dask.lazy_method(self, "decision_function", X)
-        return super().decision_function(X) if lazy is None else lazy
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : array-like or dask array of shape (n_samples, n_features)
-            Samples; a dask array gives a lazy dask array.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        lazy = _dask.lazy_method(self, "predict", X)
-        return super().predict(X) if lazy is None else lazy
 
     def predict_log_proba(self, X):
         """Log of the class probabilities, computed stably from the logits.

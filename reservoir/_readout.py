@@ -22,7 +22,6 @@ from sklearn.base import (
     clone,
 )
 from sklearn.linear_model import LogisticRegression
-from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._available_if import available_if
@@ -34,7 +33,12 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _dask
-from ._labels import check_classes, check_targets, class_indices
+from ._labels import (
+    DaskLinearClassifierMixin,
+    check_classes,
+    check_targets,
+    class_indices,
+)
 from ._transformer import SNLNNTransformer, inherit_input_tags
 
 __all__ = [
@@ -433,7 +437,7 @@ class RidgeReadout(MultiOutputMixin, RegressorMixin, _ChunkedRidgeBase):
         return X @ self.coef_.T + self.intercept_
 
 
-class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
+class RidgeReadoutClassifier(DaskLinearClassifierMixin, _ChunkedRidgeBase):
     """Ridge classifier solved in closed form from chunked sufficient statistics.
 
     Regresses one-vs-all targets in ``{-1, +1}`` (a single column for two
@@ -599,37 +603,7 @@ class RidgeReadoutClassifier(LinearClassifierMixin, _ChunkedRidgeBase):
         self._solve(X.dtype)
         return self
 
-    def decision_function(self, X):
-        """Confidence scores: the signed distance to each class's hyperplane.
 
-        Parameters
-        ----------
-        X : array-like or dask array of shape (n_samples, n_features)
-            Samples; a dask array gives a lazy dask array.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            1-D for two classes (positive for ``classes_[1]``).
-        """
-        lazy = _dask.lazy_method(self, "decision_function", X)
-        return super().decision_function(X) if lazy is None else lazy
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : array-like or dask array of shape (n_samples, n_features)
-            Samples; a dask array gives a lazy dask array.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        lazy = _dask.lazy_method(self, "predict", X)
-        return super().predict(X) if lazy is None else lazy
 
 
 def _readout_has(attr):
@@ -790,6 +764,14 @@ class _SNLNNBase(MetaEstimatorMixin, BaseEstimator):
         self.readout_ = readout
         return self
 
+    def _readout_method(self, method, X):
+        """The readout's ``method`` of the features of ``X`` (lazy for dask)."""
+        lazy = _dask.lazy_method(self, method, X)
+        if lazy is not None:
+            return lazy
+        features = self._features(X)  # first: it checks that self is fitted
+        return getattr(self.readout_, method)(features)
+
     def _features(self, X):
         check_is_fitted(self)
         features = self.reservoir_.transform(X)
@@ -939,11 +921,7 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels.
         """
-        lazy = _dask.lazy_method(self, "predict", X)
-        if lazy is not None:
-            return lazy
-        features = self._features(X)
-        return self.readout_.predict(features)
+        return self._readout_method("predict", X)
 
     @available_if(_readout_has("decision_function"))
     def decision_function(self, X):
@@ -960,11 +938,7 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Confidence scores; 1-D for two classes.
         """
-        lazy = _dask.lazy_method(self, "decision_function", X)
-        if lazy is not None:
-            return lazy
-        features = self._features(X)
-        return self.readout_.decision_function(features)
+        return self._readout_method("decision_function", X)
 
     @available_if(_readout_has("predict_proba"))
     def predict_proba(self, X):
@@ -981,11 +955,7 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities, columns in the order of ``classes_``.
         """
-        lazy = _dask.lazy_method(self, "predict_proba", X)
-        if lazy is not None:
-            return lazy
-        features = self._features(X)
-        return self.readout_.predict_proba(features)
+        return self._readout_method("predict_proba", X)
 
     @available_if(_readout_has("predict_log_proba"))
     def predict_log_proba(self, X):
@@ -1002,11 +972,7 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, columns in the order of ``classes_``.
         """
-        lazy = _dask.lazy_method(self, "predict_log_proba", X)
-        if lazy is not None:
-            return lazy
-        features = self._features(X)
-        return self.readout_.predict_log_proba(features)
+        return self._readout_method("predict_log_proba", X)
 
 
 class SNLNNRegressor(RegressorMixin, _SNLNNBase):
@@ -1121,11 +1087,7 @@ class SNLNNRegressor(RegressorMixin, _SNLNNBase):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predicted values.
         """
-        lazy = _dask.lazy_method(self, "predict", X)
-        if lazy is not None:
-            return lazy
-        features = self._features(X)
-        return self.readout_.predict(features)
+        return self._readout_method("predict", X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
