@@ -131,8 +131,8 @@ def step_update(
     return fired_total
 
 
-# reassoc lets the |s| sum vectorise (2x on the whole kernel); it only
-# reorders that sum, which feeds the growth signal, never the states.
+# reassoc lets the |s| sum vectorise (2x on the whole kernel); it reorders
+# that sum (the growth signal: ~1e-16 relative), never the states.
 @njit(cache=True, nogil=True, fastmath={"reassoc"})
 def first_step(
     activation, keep, leak_rate, spike_threshold, reset, out, state_cols, spike_cols,
