@@ -465,8 +465,7 @@ class _Case:
         # At least two chunks of the size the library picks for this shape
         # (it splits any input into an even number of equal chunks).
         two_chunks = 2 * chunk_rows(
-            10**9, self.record["units"], self.dtype.itemsize, self.n_steps,
-            sparse=self.density < 1,
+            10**9, self.record["units"], self.dtype.itemsize, self.n_steps
         )
         n = int(max(two_chunks, rate * min_time))
         return min(max_sequences, n)
