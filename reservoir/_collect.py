@@ -70,7 +70,7 @@ def chunk_rows(n_samples, n_units, itemsize, n_steps):
         target = WIDE_CHUNK_ROWS
     else:
         target = CHUNK_ROWS
-    n_chunks = -(-n_samples // target)
+    n_chunks = max(1, -(-n_samples // target))  # no samples: one empty chunk
     n_chunks += n_chunks % 2
     return max(MIN_CHUNK_ROWS, -(-n_samples // n_chunks))
 

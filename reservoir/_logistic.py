@@ -229,8 +229,6 @@ class LogisticReadoutClassifier(DaskLinearClassifierMixin, BaseEstimator):
         check_classes(self, self.classes_)
         return class_indices(self.classes_, y)
 
-
-
     def predict_log_proba(self, X):
         """Log of the class probabilities, computed stably from the logits.
 

@@ -326,3 +326,21 @@ def check_variable_length(dtype, density, reset, n_windows, lengths):
         lengths=lengths[order], spike_reset=reset, n_windows=n_windows,
     )
     np.testing.assert_allclose(shuffled, features[order], rtol=0, atol=10 * TOL[dtype])
+
+
+@pytest.mark.parametrize("n_steps", [1, 4])
+def test_chunks_even_equal_and_empty_input(n_steps):
+    from reservoir._collect import chunk_rows
+
+    for n_samples in (0, 1, 33, 1025, 5000):
+        rows = chunk_rows(n_samples, 100, 4, n_steps)
+        n_chunks = -(-n_samples // rows)
+        assert rows >= 32 and (n_chunks <= 1 or n_chunks % 2 == 0 or rows == 32)
+    rng = np.random.default_rng(0)
+    w_in, bias, w_rec = random_reservoir(rng, 5, 3)
+    operator = ReservoirOperator(w_in, bias, w_rec, np.float32)
+    out, _, _ = collect_states(
+        operator, np.zeros((0, n_steps, 3), np.float32), leak_rate=0.3,
+        spike_threshold=0.5, summaries=("final",), n_units_out=5,
+    )
+    assert out.shape == (0, 5)
