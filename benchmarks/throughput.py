@@ -383,6 +383,46 @@ def _matmul_products(n_steps, n_inputs, w_in, bias, w_rec, dtype, batch):
     return products, flops
 
 
+def _chunk_products(n_steps, n_inputs, w_in, bias, w_rec, dtype, n_sequences, threads):
+    """The library's own products alone, and their flops: ``[b | W_in | W] @
+    [1; x_t; s_{t-1}]`` per step on chunks of ``chunk_rows`` sequences, one
+    chunk per thread at a time with BLAS on one thread (as ``collect_states``).
+
+    A diagnostic (dense W): it splits ``% of matmul`` into the GEMM rate at the
+    library's chunk width against numpy's 2048-sample batches, and the share
+    of the update pass (tanh, leak, spikes, sums) within the chunk.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reservoir._blas import single_threaded_blas
+    from reservoir._collect import chunk_rows
+
+    n = w_in.shape[0]
+    head = 1 + n_inputs
+    rows = chunk_rows(n_sequences, n, np.dtype(dtype).itemsize, n_steps)
+    weights = np.ascontiguousarray(np.hstack([bias[:, None], w_in, w_rec]), dtype=dtype)
+    rng = np.random.default_rng(1)
+    buffers = [
+        (rng.uniform(-0.5, 0.5, (head + n, rows)).astype(dtype), np.empty((n, rows), dtype))
+        for _ in range(threads)
+    ]
+
+    def one_chunk(buffer):
+        z, pre = buffer
+        with single_threaded_blas():
+            np.matmul(weights[:, :head], z[:head], out=pre)  # t = 0: the state is zero
+            for _ in range(1, n_steps):
+                np.matmul(weights, z, out=pre)
+
+    pool = ThreadPoolExecutor(threads)
+
+    def products():
+        list(pool.map(one_chunk, buffers))
+
+    flops = threads * rows * _flops_per_sequence(n_steps, n_inputs, n, n * n)
+    return products, flops, rows
+
+
 # ---------------------------------------------------------------- collect
 
 
@@ -503,6 +543,14 @@ class _Case:
                 )
             if "matmul" in parts:
                 timers["matmul", threads] = _Timer(products, blas_threads=threads)
+                if not sp.issparse(self.w_rec):
+                    chunk, flops, rows = _chunk_products(
+                        self.n_steps, self.n_inputs, self.w_in, self.bias, self.w_rec,
+                        self.dtype, n, threads,
+                    )
+                    timer = _Timer(chunk)
+                    timer.flops, timer.rows = flops, rows
+                    timers["chunk_gemm", threads] = timer
             if "numpy" in parts:
                 timers["numpy", threads] = _Timer(
                     partial(numpy_reservoir, x3, self.w_in, self.bias, self.w_rec,
@@ -564,6 +612,11 @@ class _Case:
                 part["gflops"] = self.matmul_flops / timer.median / 1e9
                 part["scipy_sparse_product"] = self.density < 1
                 record["matmul"] = part
+            timer = timers.get(("chunk_gemm", threads))
+            if timer is not None:
+                part = _timing(timer, run_id, chunk_rows=timer.rows)
+                part["gflops"] = timer.flops / timer.median / 1e9
+                record["chunk_gemm"] = part
             timer = timers.get(("numpy", threads))
             if timer is not None:
                 part = _timing(timer, run_id, n_sequences=n, batch=self.batch)
@@ -848,8 +901,9 @@ def report(results):
     rows = []
     for key in keys:
         c = cases[key]
-        col, mm, ref, rpy, reused = (c.get(p) for p in (
-            "collect", "matmul", "numpy", "reservoirpy", "collect_reused_output"
+        col, mm, ref, rpy, reused, gemm = (c.get(p) for p in (
+            "collect", "matmul", "numpy", "reservoirpy", "collect_reused_output",
+            "chunk_gemm",
         ))
         one = cases.get(key.rsplit("/", 1)[0] + "/1", {}).get("collect")
         rows.append([
@@ -857,7 +911,8 @@ def report(results):
             f"{c['density']:g}", c["threads"],
             col and col["seq_per_s"], col and col["gflops"],
             _cpu_cell(col), mm and mm["gflops"],
-            _percent_of(col, mm), _percent_of(reused, mm),
+            _percent_of(col, mm), _percent_of(gemm, mm), _percent_of(col, gemm),
+            _percent_of(reused, mm),
             ref and ref["seq_per_s"], _ratio(col, ref, "seq_per_s", "seq_per_s"),
             rpy and rpy.get("seq_per_s"), _ratio(col, rpy, "seq_per_s", "seq_per_s"),
             _ratio(col, one, "seq_per_s", "seq_per_s") if c["threads"] > 1 else None,
@@ -866,7 +921,8 @@ def report(results):
     if rows:
         lines.append(_table(
             ["shape", "units", "dtype", "W", "threads", "seq/s", "GFLOP/s", "CPU/wall",
-             "matmul GFLOP/s", "% of matmul", "reused output % of matmul", "numpy seq/s",
+             "matmul GFLOP/s", "% of matmul", "chunk GEMM % of matmul",
+             "% of chunk GEMM", "reused output % of matmul", "numpy seq/s",
              "x numpy", "ReservoirPy seq/s", "x ReservoirPy", "x 1 thread", "same bits as 1 thread"],
             rows,
         ))
@@ -876,7 +932,10 @@ def report(results):
             "the same products in batches of 2048 at the same thread count (sparse: "
             "scipy's single-threaded CSR product for W). CPU/wall = CPU seconds of the "
             "process per second of SNLNN's timing; '(others x)' when other processes used "
-            "x cores during one of its timings (re-run those). reused output (single step "
+            "x cores during one of its timings (re-run those). chunk GEMM (dense, a "
+            "diagnostic): the library's own products alone, at its chunk width, one chunk "
+            "per thread with BLAS on one thread; '% of chunk GEMM' is then the share left "
+            "after the update pass (tanh, leak, spikes, sums). reused output (single step "
             "only, a diagnostic): the same collection written into one buffer kept across "
             "calls, so without first touches of fresh memory. ReservoirPy: workers = "
             "threads, no spikes, all states returned."

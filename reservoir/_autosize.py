@@ -786,6 +786,11 @@ class AutoSizeClassifier(ClassifierMixin, _AutoSizeBase):
         Returns
         -------
         self : AutoSizeClassifier
+
+        Notes
+        -----
+        Blocks already grown are kept: lowering ``max_blocks`` with
+        ``set_params`` between calls stops further growth but removes none.
         """
         return self._partial_fit(X, y, score, classes)
 
@@ -917,6 +922,11 @@ class AutoSizeRegressor(MultiOutputMixin, RegressorMixin, _AutoSizeBase):
         Returns
         -------
         self : AutoSizeRegressor
+
+        Notes
+        -----
+        Blocks already grown are kept: lowering ``max_blocks`` with
+        ``set_params`` between calls stops further growth but removes none.
         """
         if not hasattr(self, "reservoirs_"):
             y_arr = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")

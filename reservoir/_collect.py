@@ -42,11 +42,15 @@ WINDOW_SUMMARIES = ("window_mean", "window_spike_rate")
 SPIKE_RESETS = {"subtract": RESET_SUBTRACT, "zero": RESET_ZERO, "none": RESET_NONE}
 # Rows per chunk, measured in situ (28 steps x 28 inputs, one thread): from
 # 256 to 512 rows float32 state collection gained 2-9% at 1000-5000 units;
-# float64 gained 15-30% up to 1024 rows, as did float32 at 5000 units. The
-# update's (n_units, rows) arrays then leave the cache: float32 at 1000 units
-# was slower at 1024 rows than at 512.
-CHUNK_ROWS = 512
-WIDE_CHUNK_ROWS = 1024  # float64, and float32 from WIDE_CHUNK_UNITS units
+# float64 gained 15-30% up to 1024 rows. The update's (n_units, rows) arrays
+# then leave the cache: float32 at 1000 units was slower at 1024 rows than at
+# 512. From 4000 units the products dominate and BLAS's packing of W per call
+# is what is left to spread: 2048 rows took 5000 units from 86-88% to 94% of
+# numpy's matmul rate (float32, 1 and 2 threads) and from 85% to 91-95%
+# (float64), with the state arrays at 40-80 MB per thread.
+CHUNK_ROWS = 512  # float32
+FLOAT64_CHUNK_ROWS = 1024
+WIDE_CHUNK_ROWS = 2048  # either dtype, from WIDE_CHUNK_UNITS units
 WIDE_CHUNK_UNITS = 4000
 # Sparse W too: at 500 units, density 0.1, float32 ran 1.7x faster in 512-row
 # chunks than in 256 (17,222 against 10,285 seq/s), float64 alike in 1024 and 256.
@@ -66,8 +70,10 @@ def chunk_rows(n_samples, n_units, itemsize, n_steps):
     """
     if n_steps == 1:
         target = ONE_STEP_CHUNK_ROWS
-    elif itemsize == 8 or n_units >= WIDE_CHUNK_UNITS:
+    elif n_units >= WIDE_CHUNK_UNITS:
         target = WIDE_CHUNK_ROWS
+    elif itemsize == 8:
+        target = FLOAT64_CHUNK_ROWS
     else:
         target = CHUNK_ROWS
     n_chunks = max(1, -(-n_samples // target))  # no samples: one empty chunk

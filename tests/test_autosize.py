@@ -242,6 +242,30 @@ def test_partial_fit_continues_a_fitted_model(digits):
     assert clf.stop_reason_ in ("plateau", "max_blocks")
 
 
+def test_lowering_max_blocks_after_growth_keeps_the_blocks(digits):
+    """set_params(max_blocks=1) between partial_fit calls: no block is removed
+    and none is added on a drop, and the model still learns the batch."""
+    X, y = digits
+
+    def streamed(max_blocks_later):
+        clf = AutoSizeClassifier(_template(), block_size=10, initial_blocks=3,
+                                 max_blocks=5, drift_window=1, drift_tol=0.1,
+                                 random_state=0)
+        clf.partial_fit(X[:200], y[:200], classes=np.arange(10))
+        clf.partial_fit(X[200:300], y[200:300])
+        coef = clf.coef_.copy()
+        clf.set_params(max_blocks=max_blocks_later)
+        clf.partial_fit(X[300:400], y[300:400], score=-1.0)  # a drop
+        return clf, coef
+
+    grown, _ = streamed(5)
+    assert grown.n_blocks_ > 3  # the drop grows when max_blocks allows it
+    kept, coef = streamed(1)
+    assert kept.n_blocks_ == 3 and len(kept.reservoirs_) == 3
+    assert kept.coef_.shape == coef.shape and not np.array_equal(kept.coef_, coef)
+    assert kept.n_samples_seen_ == 400
+
+
 def test_regressor_multi_output_and_float32():
     rng = np.random.RandomState(0)
     X = rng.uniform(-1, 1, size=(300, 3)).astype(np.float32)

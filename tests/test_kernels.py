@@ -332,10 +332,12 @@ def check_variable_length(dtype, density, reset, n_windows, lengths):
 def test_chunks_even_equal_and_empty_input(n_steps):
     from reservoir._collect import chunk_rows
 
-    for n_samples in (0, 1, 33, 1025, 5000):
-        rows = chunk_rows(n_samples, 100, 4, n_steps)
-        n_chunks = -(-n_samples // rows)
-        assert rows >= 32 and (n_chunks <= 1 or n_chunks % 2 == 0 or rows == 32)
+    for n_samples in (0, 1, 33, 1025, 5000, 9000):
+        for n_units, itemsize in ((100, 4), (100, 8), (5000, 4), (5000, 8)):
+            rows = chunk_rows(n_samples, n_units, itemsize, n_steps)
+            n_chunks = -(-n_samples // rows)
+            assert rows >= 32 and (n_chunks <= 1 or n_chunks % 2 == 0 or rows == 32)
+            assert rows <= 2048  # never above the widest target
     rng = np.random.default_rng(0)
     w_in, bias, w_rec = random_reservoir(rng, 5, 3)
     operator = ReservoirOperator(w_in, bias, w_rec, np.float32)
