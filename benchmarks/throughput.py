@@ -103,6 +103,8 @@ CLASSIC = dict(
     summaries=("final", "mean", "spike_rate"),
 )
 NUMPY_BATCH = 2048
+# (n_units, rows) arrays of one CLASSIC chunk: z, pre, the state and spike sums.
+CHUNK_ARRAYS = 4
 SPARSE_DENSITY = 0.1
 # Threshold of the memory target: peak RSS of transform minus RSS before it.
 MEMORY_SLACK = 256 * 2**20
@@ -389,8 +391,9 @@ def _chunk_products(n_steps, n_inputs, w_in, bias, w_rec, dtype, n_sequences, th
     chunk per thread at a time with BLAS on one thread (as ``collect_states``).
 
     A diagnostic (dense W): it splits ``% of matmul`` into the GEMM rate at the
-    library's chunk width against numpy's 2048-sample batches, and the share
-    of the update pass (tanh, leak, spikes, sums) within the chunk.
+    library's chunk width against numpy's 2048-sample batches, and what the
+    rest of collection (mostly the update pass: tanh, leak, spikes, sums)
+    leaves of that rate.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -399,7 +402,8 @@ def _chunk_products(n_steps, n_inputs, w_in, bias, w_rec, dtype, n_sequences, th
 
     n = w_in.shape[0]
     head = 1 + n_inputs
-    rows = chunk_rows(n_sequences, n, np.dtype(dtype).itemsize, n_steps)
+    itemsize = np.dtype(dtype).itemsize
+    rows = chunk_rows(n_sequences, n, itemsize, n_steps, row_bytes=CHUNK_ARRAYS * n * itemsize)
     weights = np.ascontiguousarray(np.hstack([bias[:, None], w_in, w_rec]), dtype=dtype)
     rng = np.random.default_rng(1)
     buffers = [
@@ -504,8 +508,9 @@ class _Case:
         rate = 256 / (time.perf_counter() - t0)
         # At least two chunks of the size the library picks for this shape
         # (it splits any input into an even number of equal chunks).
+        units, itemsize = self.record["units"], self.dtype.itemsize
         two_chunks = 2 * chunk_rows(
-            10**9, self.record["units"], self.dtype.itemsize, self.n_steps
+            10**9, units, itemsize, self.n_steps, row_bytes=CHUNK_ARRAYS * units * itemsize
         )
         n = int(max(two_chunks, rate * min_time))
         return min(max_sequences, n)
@@ -543,7 +548,8 @@ class _Case:
                 )
             if "matmul" in parts:
                 timers["matmul", threads] = _Timer(products, blas_threads=threads)
-                if not sp.issparse(self.w_rec):
+                # Rows only: one step takes another product (x @ W_in^T, rows layout).
+                if not sp.issparse(self.w_rec) and self.n_steps > 1:
                     chunk, flops, rows = _chunk_products(
                         self.n_steps, self.n_inputs, self.w_in, self.bias, self.w_rec,
                         self.dtype, n, threads,
@@ -932,10 +938,11 @@ def report(results):
             "the same products in batches of 2048 at the same thread count (sparse: "
             "scipy's single-threaded CSR product for W). CPU/wall = CPU seconds of the "
             "process per second of SNLNN's timing; '(others x)' when other processes used "
-            "x cores during one of its timings (re-run those). chunk GEMM (dense, a "
+            "x cores during one of its timings (re-run those). chunk GEMM (dense rows, a "
             "diagnostic): the library's own products alone, at its chunk width, one chunk "
-            "per thread with BLAS on one thread; '% of chunk GEMM' is then the share left "
-            "after the update pass (tanh, leak, spikes, sums). reused output (single step "
+            "per thread with BLAS on one thread, warm buffers; '% of chunk GEMM' is what the rest "
+            "of collection leaves of it (the update pass: tanh, leak, spikes, sums; per-step input "
+            "transposes; fresh chunk arrays and output writes; validation). reused output (single step "
             "only, a diagnostic): the same collection written into one buffer kept across "
             "calls, so without first touches of fresh memory. ReservoirPy: workers = "
             "threads, no spikes, all states returned."

@@ -124,8 +124,36 @@ class _AutoSizeBase(BaseEstimator):
     # statistics, kept so that partial_fit can continue a model.
     _PRIVATE_STATE = (
         "_stats", "_x_shift", "_y_shift", "_base_seed", "_recent", "_block_widths",
-        "_memory", "_memory_targets", "_memory_is_list",
+        "_memory", "_memory_targets", "_memory_is_list", "_model",
     )
+    # What the fitted blocks were drawn from: partial_fit refuses a change of
+    # these. The others steer growth and the solve, and act from the next call.
+    _MODEL_PARAMS = ("reservoir", "block_size", "random_state")
+
+    def _model_params(self):
+        model = {name: getattr(self, name) for name in self._MODEL_PARAMS}
+        if model["reservoir"] is not None:
+            model["reservoir"] = model["reservoir"].get_params(deep=False)
+        return model
+
+    def _check_model_params_unchanged(self):
+        def same(a, b):
+            if isinstance(a, dict) and isinstance(b, dict):
+                return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+            try:
+                return bool(np.all(a == b)) and np.shape(a) == np.shape(b)
+            except (TypeError, ValueError):
+                return a is b
+
+        current = self._model_params()
+        changed = [name for name in self._MODEL_PARAMS
+                   if not same(self._model[name], current[name])]
+        if changed:
+            raise ValueError(
+                f"partial_fit continues the blocks drawn by the first call (or by "
+                f"fit), but {', '.join(changed)} changed since. Call fit to start "
+                "again with the new values."
+            )
 
     def _check_params(self):
         if self.initial_blocks > self.max_blocks:
@@ -228,6 +256,7 @@ class _AutoSizeBase(BaseEstimator):
     def _fit(self, X, y):
         self._reset()
         self._check_params()
+        self._model = self._model_params()
         X = self._indexable(X)
         targets, labels = self._check_y(X, y, reset=True)
         n_samples = _num_samples(X)
@@ -363,9 +392,12 @@ class _AutoSizeBase(BaseEstimator):
         if first_call:
             self._reset()
             self._check_params()
+            self._model = self._model_params()
             self._targets_first_partial(classes)
-        elif classes is not None:
-            self._check_classes(classes)
+        else:
+            self._check_model_params_unchanged()
+            if classes is not None:
+                self._check_classes(classes)
         targets, _ = self._check_y(X, y, reset=False)
         if first_call:
             rng = check_random_state(self.random_state)
@@ -789,8 +821,10 @@ class AutoSizeClassifier(ClassifierMixin, _AutoSizeBase):
 
         Notes
         -----
-        Blocks already grown are kept: lowering ``max_blocks`` with
-        ``set_params`` between calls stops further growth but removes none.
+        A call after the first (or after :meth:`fit`) refuses a changed
+        ``reservoir``, ``block_size`` or ``random_state`` (ValueError); the other
+        parameters act from that call on. Blocks already grown are kept:
+        lowering ``max_blocks`` stops further growth but removes none.
         """
         return self._partial_fit(X, y, score, classes)
 
@@ -925,8 +959,10 @@ class AutoSizeRegressor(MultiOutputMixin, RegressorMixin, _AutoSizeBase):
 
         Notes
         -----
-        Blocks already grown are kept: lowering ``max_blocks`` with
-        ``set_params`` between calls stops further growth but removes none.
+        A call after the first (or after :meth:`fit`) refuses a changed
+        ``reservoir``, ``block_size`` or ``random_state`` (ValueError); the other
+        parameters act from that call on. Blocks already grown are kept:
+        lowering ``max_blocks`` stops further growth but removes none.
         """
         if not hasattr(self, "reservoirs_"):
             y_arr = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")

@@ -47,11 +47,15 @@ SPIKE_RESETS = {"subtract": RESET_SUBTRACT, "zero": RESET_ZERO, "none": RESET_NO
 # 512. From 4000 units the products dominate and BLAS's packing of W per call
 # is what is left to spread: 2048 rows took 5000 units from 86-88% to 94% of
 # numpy's matmul rate (float32, 1 and 2 threads) and from 85% to 91-95%
-# (float64), with the state arrays at 40-80 MB per thread.
+# (float64). "Units" there is the width of the recurrent product: a grouped W
+# multiplies its diagonal blocks one at a time. Wide chunks are held to
+# WIDE_CHUNK_BYTES of per-chunk arrays per thread (z, pre, the running sums and
+# the window snapshots): each such array is 40-80 MB at 5000 units.
 CHUNK_ROWS = 512  # float32
 FLOAT64_CHUNK_ROWS = 1024
 WIDE_CHUNK_ROWS = 2048  # either dtype, from WIDE_CHUNK_UNITS units
 WIDE_CHUNK_UNITS = 4000
+WIDE_CHUNK_BYTES = 512 * 2**20
 # Sparse W too: at 500 units, density 0.1, float32 ran 1.7x faster in 512-row
 # chunks than in 256 (17,222 against 10,285 seq/s), float64 alike in 1024 and 256.
 # One-step chunks hold no state, only one (rows, units) block per thread; larger
@@ -62,20 +66,21 @@ ONE_STEP_CHUNK_ROWS = 1024
 MIN_CHUNK_ROWS = 32
 
 
-def chunk_rows(n_samples, n_units, itemsize, n_steps):
+def chunk_rows(n_samples, n_units, itemsize, n_steps, row_bytes=0):
     """Sequences per chunk for this shape: the size above, then evened out.
 
-    The chunks are made equal and even in number, so that two threads finish
-    together; the split depends on the shape alone, never on ``n_jobs``.
+    ``n_units`` is the width of the recurrent product, ``row_bytes`` the bytes
+    of the chunk's arrays per sequence (bounds the wide chunks). The chunks are
+    made equal and even in number, so that two threads finish together; the
+    split depends on the shape alone, never on ``n_jobs``.
     """
     if n_steps == 1:
         target = ONE_STEP_CHUNK_ROWS
-    elif n_units >= WIDE_CHUNK_UNITS:
-        target = WIDE_CHUNK_ROWS
-    elif itemsize == 8:
-        target = FLOAT64_CHUNK_ROWS
     else:
-        target = CHUNK_ROWS
+        target = FLOAT64_CHUNK_ROWS if itemsize == 8 else CHUNK_ROWS
+        if n_units >= WIDE_CHUNK_UNITS:
+            fits = WIDE_CHUNK_BYTES // max(row_bytes, 1)
+            target = max(target, min(WIDE_CHUNK_ROWS, fits))
     n_chunks = max(1, -(-n_samples // target))  # no samples: one empty chunk
     n_chunks += n_chunks % 2
     return max(MIN_CHUNK_ROWS, -(-n_samples // n_chunks))
@@ -322,7 +327,16 @@ def collect_states(
     track_spikes = any(s in ("spike_rate", "window_spike_rate") for s in summaries)
 
     one_step = n_steps == 1
-    chunk = chunk_rows(n_samples, n, dtype.itemsize, n_steps)
+    # Per sequence of a chunk: z and pre, the running sums, their window
+    # snapshots, the grouped product's scratch.
+    n_arrays = 2 + (track_sum + track_spikes) * (1 + max(windows - 1, 0))
+    if operator.blocks is None:
+        product_units = n
+    else:
+        n_arrays += 1
+        product_units = max(r1 - r0 for r0, r1, _ in operator.blocks)
+    chunk = chunk_rows(n_samples, product_units, dtype.itemsize, n_steps,
+                       row_bytes=n_arrays * n * dtype.itemsize)
     # Longest first, ties in input order: chunks of similar lengths.
     order = None if lengths is None else np.argsort(-lengths, kind="stable")
 

@@ -266,6 +266,34 @@ def test_lowering_max_blocks_after_growth_keeps_the_blocks(digits):
     assert kept.n_samples_seen_ == 400
 
 
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+@pytest.mark.parametrize(
+    "change",
+    [{"block_size": 25}, {"random_state": 1}, {"reservoir__leak_rate": 0.9}],
+    ids=["block_size", "random_state", "reservoir"],
+)
+def test_partial_fit_refuses_changed_model_parameters(digits, estimator, change):
+    """Blocks already drawn cannot follow a new block_size, seed or template:
+    the next partial_fit names the change instead of mixing models."""
+    X, y = digits
+    if estimator == "classifier":
+        model = AutoSizeClassifier(_template(), block_size=10, random_state=0)
+        model.partial_fit(X[:100], y[:100], classes=np.arange(10))
+    else:
+        model = AutoSizeRegressor(_template(), block_size=10, random_state=0)
+        model.partial_fit(X[:100], y[:100].astype(float))
+    n_units = model.n_units_
+    model.set_params(**change)
+    name = next(iter(change)).split("__")[0]
+    with pytest.raises(ValueError, match=f"{name} changed since"):
+        model.partial_fit(X[100:200], y[100:200])
+    assert model.n_units_ == n_units and model.n_samples_seen_ == 100
+    model.set_params(alpha=10.0)  # not a model parameter: refitting works
+    model.fit(X[:200], y[:200])
+    model.partial_fit(X[200:300], y[200:300])
+    assert model.n_samples_seen_ == 300
+
+
 def test_regressor_multi_output_and_float32():
     rng = np.random.RandomState(0)
     X = rng.uniform(-1, 1, size=(300, 3)).astype(np.float32)

@@ -338,6 +338,11 @@ def test_chunks_even_equal_and_empty_input(n_steps):
             n_chunks = -(-n_samples // rows)
             assert rows >= 32 and (n_chunks <= 1 or n_chunks % 2 == 0 or rows == 32)
             assert rows <= 2048  # never above the widest target
+    # The wide rule follows the product's width (a grouped W multiplies its
+    # blocks one at a time) and yields to the chunk's memory.
+    assert chunk_rows(10**6, 5000, 4, 28, row_bytes=4 * 5000 * 4) > 2000
+    assert chunk_rows(10**6, 1250, 4, 28, row_bytes=4 * 5000 * 4) < 600
+    assert chunk_rows(10**6, 5000, 8, 28, row_bytes=19 * 5000 * 8) < 1100
     rng = np.random.default_rng(0)
     w_in, bias, w_rec = random_reservoir(rng, 5, 3)
     operator = ReservoirOperator(w_in, bias, w_rec, np.float32)
