@@ -215,10 +215,11 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         Threads over chunks of sequences (``None`` means 1, ``-1`` all cores;
         0 is invalid). Results do not depend on it. BLAS runs on one thread
         inside every collection (its rounding depends on its thread count), so
-        ``n_jobs`` is how a call uses more cores. An input of fewer than two
-        full chunks (512 sequences; 2048 of one step) is cut into two chunks of
-        at least 32 sequences, so that ``n_jobs=2`` helps it too; 32 sequences
-        or fewer run as one chunk.
+        ``n_jobs`` is how a call uses more cores. Any input is cut into an even
+        number of equal chunks (up to 512-2048 sequences each, chosen by dtype
+        and size; 1024 of one step) of at least 32 sequences, so that
+        ``n_jobs=2`` helps small inputs too; 32 sequences or fewer run as one
+        chunk.
     verbose : int, default=0
         Print progress of long fits and transforms to stderr.
     random_state : int, RandomState instance or None, default=None
