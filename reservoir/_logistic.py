@@ -41,8 +41,9 @@ class LogisticReadoutClassifier(DaskLinearClassifierMixin, BaseEstimator):
     Built for reservoir features (tens of thousands of rows, thousands of
     columns): ``X`` is never copied or upcast. Each loss evaluation streams
     ``X`` once in blocks of 1024 rows, computing the logits, the softmax
-    residuals and the gradient contribution of a block while it is in cache,
-    with products in the dtype of ``X`` and sums in float64. Blocks run on
+    residuals and the gradient contribution of a block while it is in cache
+    (a Numba kernel for C-ordered ``X``, BLAS for other layouts), with
+    products in the dtype of ``X`` and sums in float64. Blocks run on
     ``n_jobs`` threads and are summed in a fixed order, so results do not
     depend on ``n_jobs``.
 

@@ -120,3 +120,26 @@ def generate_series(n_timesteps, features, w_in, bias, w_rec, coef, intercept,
         if spike_col >= 0:
             features[spike_col : spike_col + n_units] = spiked
     return np.array(outputs).reshape(n_timesteps, coef.shape[0]), features
+
+
+def logistic_block(x, y, weights, intercept):
+    """Twin of ``_logistic_kernels.block_loss``, row by row in float64.
+
+    ``weights`` (n_features, n_outputs): one output is the binomial loss on the
+    logit of class 1, more the softmax cross-entropy. Returns ``(loss,
+    X^T (P - Y), sum of P - Y)``.
+    """
+    loss, xtg, residual_sum = 0.0, 0.0, 0.0
+    for row, label in zip(np.asarray(x, float), y):
+        z = row @ np.asarray(weights, float) + intercept
+        if len(z) == 1:
+            p = 1.0 / (1.0 + np.exp(-z))
+            target = np.array([float(label == 1)])
+            loss -= np.log(p[0] if label == 1 else 1.0 - p[0])
+        else:
+            p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+            target = np.eye(len(z))[label]
+            loss -= np.log(p[label])
+        xtg = xtg + np.outer(row, p - target)
+        residual_sum = residual_sum + (p - target)
+    return loss, xtg, residual_sum

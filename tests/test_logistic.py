@@ -11,6 +11,8 @@ from sklearn.preprocessing import StandardScaler
 from reservoir import LogisticReadoutClassifier
 from reservoir import _logistic_loss
 
+from . import reference
+
 
 def _reference(X, y, C, standardize, fit_intercept=True):
     model = LogisticRegression(C=C, tol=1e-10, max_iter=5000, fit_intercept=fit_intercept)
@@ -134,3 +136,38 @@ def test_max_iter_zero_reports_zero_iterations():
     with pytest.warns(ConvergenceWarning):
         model = LogisticReadoutClassifier(max_iter=0).fit(X, y)
     assert model.n_iter_[0] == 0
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("n_classes", [2, 3, 10])
+@pytest.mark.parametrize("n_rows", [1, 3, 4, 9, 130])
+def test_block_kernel_matches_numpy_twin(dtype, rtol, n_classes, n_rows):
+    # Both tile paths (4 rows x 2 outputs, and the block's last 1-3 rows), an
+    # odd number of outputs (padded), and the binomial case (one output).
+    rng = np.random.default_rng(n_rows * n_classes)
+    X = rng.standard_normal((n_rows, 37)).astype(dtype)
+    y = rng.integers(0, n_classes, n_rows)
+    y[0] = n_classes - 1
+    loss = _logistic_loss.LogisticLoss(X, y, n_classes, 0.1, None, None, True, map)
+    weights = rng.standard_normal((37, loss.n_outputs)).astype(dtype) * 0.3
+    intercept = rng.standard_normal(loss.n_outputs)
+    value, xtg, residual_sum = loss._block_function(weights, intercept)(0)
+    expected = reference.logistic_block(X, y, weights, intercept)
+    np.testing.assert_allclose(value, expected[0], rtol=rtol)
+    np.testing.assert_allclose(xtg, expected[1], rtol=rtol, atol=rtol * np.abs(expected[1]).max())
+    np.testing.assert_allclose(residual_sum, expected[2], rtol=rtol, atol=rtol * n_rows)
+    assert xtg.dtype == dtype and xtg.shape == (37, loss.n_outputs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_any_memory_layout_fits_the_same_model(dtype):
+    # C-ordered features go through the Numba kernel, others through BLAS.
+    X, y = load_digits(return_X_y=True)
+    X = X.astype(dtype)
+    fits = [LogisticReadoutClassifier(C=0.1, max_iter=300, tol=1e-6).fit(layout, y)
+            for layout in (np.ascontiguousarray(X), np.asfortranarray(X),
+                           np.repeat(X, 2, axis=1)[:, ::2])]
+    for other in fits[1:]:
+        np.testing.assert_allclose(other.coef_, fits[0].coef_, rtol=0,
+                                   atol=2e-3 * np.abs(fits[0].coef_).max())
+        assert np.mean(other.predict(X) == fits[0].predict(X)) > 0.995
