@@ -50,7 +50,7 @@ from ._block_ridge import (
 )
 from . import _dask
 from ._labels import check_classes, check_targets, class_indices
-from ._transformer import SNLNNTransformer, inherit_input_tags
+from ._transformer import SNLNNTransformer, changed_params, inherit_input_tags
 
 __all__ = ["AutoSizeClassifier", "AutoSizeRegressor"]
 
@@ -137,17 +137,7 @@ class _AutoSizeBase(BaseEstimator):
         return model
 
     def _check_model_params_unchanged(self):
-        def same(a, b):
-            if isinstance(a, dict) and isinstance(b, dict):
-                return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-            try:
-                return bool(np.all(a == b)) and np.shape(a) == np.shape(b)
-            except (TypeError, ValueError):
-                return a is b
-
-        current = self._model_params()
-        changed = [name for name in self._MODEL_PARAMS
-                   if not same(self._model[name], current[name])]
+        changed = changed_params(self._model, self._model_params())
         if changed:
             raise ValueError(
                 f"partial_fit continues the blocks drawn by the first call (or by "

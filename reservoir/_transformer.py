@@ -43,6 +43,25 @@ def threshold_sample_rows(n_samples, n_sample=1024):
     return np.unique(np.linspace(0, n_samples - 1, n_sample).astype(np.int64))
 
 
+def changed_params(recorded, current):
+    """Names of ``recorded``'s parameters whose value in ``current`` differs.
+
+    What ``partial_fit`` checks before it continues a model: values compare
+    with ``==``, nested dicts (an estimator's ``get_params``) item by item,
+    arrays element by element and by shape; values that cannot be compared
+    (estimators) must be the same object.
+    """
+    def same(a, b):
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        try:
+            return bool(np.all(a == b)) and np.shape(a) == np.shape(b)
+        except (TypeError, ValueError):
+            return a is b
+
+    return [name for name, value in recorded.items() if not same(value, current[name])]
+
+
 def inherit_input_tags(tags, reservoir):
     """Give a meta-estimator's ``tags`` the input tags of its ``reservoir``
     (None: the default SNLNNTransformer), the part that sees X."""
@@ -529,13 +548,9 @@ class SNLNNTransformer(TransformerMixin, BaseEstimator):
         current["summaries"] = tuple(current["summaries"])
         if isinstance(current["leak_rate"], list):
             current["leak_rate"] = tuple(current["leak_rate"])
-        changed = {
-            name: (value, current[name])
-            for name, value in self._model.items()
-            if current[name] != value
-        }
+        changed = changed_params(self._model, current)
         if changed:
-            listed = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
+            listed = ", ".join(f"{k} {self._model[k]!r} -> {current[k]!r}" for k in changed)
             raise ValueError(
                 f"partial_fit continues the model drawn by the first call, but its "
                 f"parameters changed since: {listed}. Call fit to start again with "
