@@ -93,6 +93,11 @@ class LogisticLoss:
     """
 
     def __init__(self, X, y, n_classes, l2, mean, scale, fit_intercept, map_blocks):
+        # The kernel indexes with y unchecked: one pass here keeps it in bounds.
+        if len(y) and (y.min() < 0 or y.max() >= n_classes):
+            raise ValueError(
+                f"class indices must lie in [0, {n_classes}); got {y.min()} to {y.max()}."
+            )
         self.X, self.y = X, y
         self.n_outputs = 1 if n_classes == 2 else n_classes
         self.l2 = l2

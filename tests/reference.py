@@ -133,13 +133,16 @@ def logistic_block(x, y, weights, intercept):
     for row, label in zip(np.asarray(x, float), y):
         z = row @ np.asarray(weights, float) + intercept
         if len(z) == 1:
-            p = 1.0 / (1.0 + np.exp(-z))
+            # -log p(y) = log(1 + e^-t), t = +-z: logaddexp stays finite.
+            t = z[0] if label == 1 else -z[0]
+            loss += np.logaddexp(0.0, -t)
+            p = np.exp(-np.logaddexp(0.0, -z))
             target = np.array([float(label == 1)])
-            loss -= np.log(p[0] if label == 1 else 1.0 - p[0])
         else:
-            p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+            log_p = z - np.logaddexp.reduce(z)
+            p = np.exp(log_p)
             target = np.eye(len(z))[label]
-            loss -= np.log(p[label])
+            loss -= log_p[label]
         xtg = xtg + np.outer(row, p - target)
         residual_sum = residual_sum + (p - target)
     return loss, xtg, residual_sum

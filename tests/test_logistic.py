@@ -141,18 +141,21 @@ def test_max_iter_zero_reports_zero_iterations():
 @pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-12)])
 @pytest.mark.parametrize("n_classes", [2, 3, 10])
 @pytest.mark.parametrize("n_rows", [1, 3, 4, 9, 130])
-def test_block_kernel_matches_numpy_twin(dtype, rtol, n_classes, n_rows):
+@pytest.mark.parametrize("weight_scale", [0.3, 300.0])
+def test_block_kernel_matches_numpy_twin(dtype, rtol, n_classes, n_rows, weight_scale):
     # Both tile paths (4 rows x 2 outputs, and the block's last 1-3 rows), an
-    # odd number of outputs (padded), and the binomial case (one output).
+    # odd number of outputs (padded), the binomial case (one output), and
+    # logits in the thousands (no overflow in exp or log).
     rng = np.random.default_rng(n_rows * n_classes)
     X = rng.standard_normal((n_rows, 37)).astype(dtype)
     y = rng.integers(0, n_classes, n_rows)
     y[0] = n_classes - 1
     loss = _logistic_loss.LogisticLoss(X, y, n_classes, 0.1, None, None, True, map)
-    weights = rng.standard_normal((37, loss.n_outputs)).astype(dtype) * 0.3
+    weights = rng.standard_normal((37, loss.n_outputs)).astype(dtype) * dtype(weight_scale)
     intercept = rng.standard_normal(loss.n_outputs)
     value, xtg, residual_sum = loss._block_function(weights, intercept)(0)
     expected = reference.logistic_block(X, y, weights, intercept)
+    assert np.isfinite(value) and value >= 0
     np.testing.assert_allclose(value, expected[0], rtol=rtol)
     np.testing.assert_allclose(xtg, expected[1], rtol=rtol, atol=rtol * np.abs(expected[1]).max())
     np.testing.assert_allclose(residual_sum, expected[2], rtol=rtol, atol=rtol * n_rows)
@@ -171,3 +174,35 @@ def test_any_memory_layout_fits_the_same_model(dtype):
         np.testing.assert_allclose(other.coef_, fits[0].coef_, rtol=0,
                                    atol=2e-3 * np.abs(fits[0].coef_).max())
         assert np.mean(other.predict(X) == fits[0].predict(X)) > 0.995
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("standardize", [True, False])
+def test_loss_over_many_blocks_matches_numpy_twin(monkeypatch, dtype, rtol, standardize):
+    # Blocks of 7 rows (the last one short): per-block sums, the folded
+    # standardisation and the penalty, against the twin on the scaled data.
+    monkeypatch.setattr(_logistic_loss, "BLOCK_ROWS", 7)
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal((45, 6)) * 2 + 1).astype(dtype)
+    y = rng.integers(0, 3, 45)
+    mean = scale = None
+    if standardize:
+        mean, scale = X.mean(axis=0, dtype=float), X.std(axis=0, dtype=float)
+    loss = _logistic_loss.LogisticLoss(X, y, 3, 0.01, mean, scale, True, map)
+    params = rng.standard_normal(loss.shape)
+    value, grad = loss(params.ravel())
+    Z = X.astype(float) if mean is None else (X - mean) / scale
+    total, xtg, residual_sum = reference.logistic_block(Z, y, params[:6], params[6])
+    w = params[:6]
+    np.testing.assert_allclose(value, total / 45 + 0.005 * np.sum(w * w), rtol=rtol)
+    expected = np.vstack([xtg / 45 + 0.01 * w, residual_sum / 45])
+    np.testing.assert_allclose(grad.reshape(loss.shape), expected, rtol=rtol,
+                               atol=rtol * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("n_classes, y", [(3, [0, 1, 3]), (3, [0, -1, 2]), (2, [0, 1, 2])])
+def test_loss_refuses_class_indices_out_of_range(n_classes, y):
+    # The kernel indexes with them unchecked; the estimator never passes such.
+    with pytest.raises(ValueError, match="class indices"):
+        _logistic_loss.LogisticLoss(np.ones((3, 2)), np.array(y), n_classes, 1.0,
+                                    None, None, True, map)
