@@ -21,7 +21,6 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
-from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._available_if import available_if
@@ -39,6 +38,7 @@ from ._labels import (
     check_targets,
     class_indices,
 )
+from ._logistic import LogisticReadoutClassifier
 from ._transformer import SNLNNTransformer, inherit_input_tags
 
 __all__ = [
@@ -801,9 +801,11 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
 
     readout : {"ridge", "logistic"} or classifier instance, default="ridge"
         ``"ridge"`` uses :class:`RidgeReadoutClassifier` ``(alpha=alpha)``;
-        ``"logistic"`` uses :class:`sklearn.linear_model.LogisticRegression`
-        ``(C=1 / alpha)`` (``C=inf``, no penalty, when ``alpha=0``) and gives
-        :meth:`predict_proba`. A classifier instance is cloned and used as is;
+        ``"logistic"`` uses :class:`LogisticReadoutClassifier`
+        ``(C=1 / alpha, standardize=False)`` (``C=inf``, no penalty, when
+        ``alpha=0``): the objective and L-BFGS settings of
+        :class:`sklearn.linear_model.LogisticRegression`, without a float64
+        copy of float32 features; it gives :meth:`predict_proba`. A classifier instance is cloned and used as is;
         ``alpha`` is then ignored.
 
     alpha : float, default=1.0
@@ -819,7 +821,7 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         costs one pass over the features.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the reservoir's weights (and a ``"logistic"`` readout); when not
+        Seeds the reservoir's weights; when not
         None it overrides the ``random_state`` of ``reservoir``.
 
     Attributes
@@ -875,8 +877,9 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
             if self.readout == "ridge":
                 return RidgeReadoutClassifier(alpha=self.alpha)
             if self.readout == "logistic":
+                # The features are standardised here already (``standardize``).
                 C = np.inf if self.alpha == 0 else 1.0 / self.alpha
-                return LogisticRegression(C=C, random_state=self.random_state)
+                return LogisticReadoutClassifier(C=C, standardize=False)
             raise ValueError(f"Unknown readout {self.readout!r}.")
         return clone(self.readout)
 

@@ -16,7 +16,6 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import (
-    LogisticRegression,
     Ridge,
     RidgeClassifier,
 )
@@ -24,6 +23,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from reservoir import LogisticReadoutClassifier
 from reservoir._readout import (
     RidgeReadout,
     RidgeReadoutClassifier,
@@ -391,8 +391,8 @@ def test_snlnn_classifier_logistic(digits_split):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lbfgs may stop at max_iter: irrelevant
         clf.fit(X_train, y_train)
-    assert isinstance(clf.readout_, LogisticRegression)
-    assert clf.readout_.C == pytest.approx(10.0)
+    assert isinstance(clf.readout_, LogisticReadoutClassifier)
+    assert clf.readout_.C == pytest.approx(10.0) and not clf.readout_.standardize
     proba = clf.predict_proba(X_test)
     assert proba.shape == (len(X_test), 10)
     assert_allclose(proba.sum(axis=1), 1.0)
