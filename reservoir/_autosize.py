@@ -130,14 +130,31 @@ class _AutoSizeBase(BaseEstimator):
     # these. The others steer growth and the solve, and act from the next call.
     _MODEL_PARAMS = ("reservoir", "block_size", "random_state")
 
+    # The template's parameters that every block overrides, or that never
+    # change results (the transformer's runtime parameters).
+    _TEMPLATE_IGNORED = (
+        "reservoir_dim", "max_reservoir_dim", "random_state", *SNLNNTransformer._RUNTIME_PARAMS
+    )
+
     def _model_params(self):
-        model = {name: getattr(self, name) for name in self._MODEL_PARAMS}
-        if model["reservoir"] is not None:
-            model["reservoir"] = model["reservoir"].get_params(deep=False)
+        """The values partial_fit must find unchanged, the template's one by one
+        (``reservoir__<name>``, lists as tuples, arrays copied)."""
+        model = {name: getattr(self, name) for name in self._MODEL_PARAMS if name != "reservoir"}
+        model["reservoir"] = self.reservoir is None
+        if self.reservoir is not None:
+            for name, value in self.reservoir.get_params(deep=False).items():
+                if name not in self._TEMPLATE_IGNORED:
+                    value = tuple(value) if isinstance(value, list) else value
+                    value = value.copy() if isinstance(value, np.ndarray) else value
+                    model[f"reservoir__{name}"] = value
         return model
 
     def _check_model_params_unchanged(self):
-        changed = changed_params(self._model, self._model_params())
+        current = self._model_params()
+        if current.keys() != self._model.keys():  # a template given or taken away
+            changed = ["reservoir"]
+        else:
+            changed = changed_params(self._model, current)
         if changed:
             raise ValueError(
                 f"partial_fit continues the blocks drawn by the first call (or by "
@@ -812,7 +829,9 @@ class AutoSizeClassifier(ClassifierMixin, _AutoSizeBase):
         Notes
         -----
         A call after the first (or after :meth:`fit`) refuses a changed
-        ``reservoir``, ``block_size`` or ``random_state`` (ValueError); the other
+        ``reservoir``, ``block_size`` or ``random_state`` (ValueError, naming
+        them; for the template, each ``reservoir__<name>`` that shapes the
+        blocks, not its size, seed, ``n_jobs`` or ``verbose``); the other
         parameters act from that call on. Blocks already grown are kept:
         lowering ``max_blocks`` stops further growth but removes none.
         """
@@ -950,7 +969,9 @@ class AutoSizeRegressor(MultiOutputMixin, RegressorMixin, _AutoSizeBase):
         Notes
         -----
         A call after the first (or after :meth:`fit`) refuses a changed
-        ``reservoir``, ``block_size`` or ``random_state`` (ValueError); the other
+        ``reservoir``, ``block_size`` or ``random_state`` (ValueError, naming
+        them; for the template, each ``reservoir__<name>`` that shapes the
+        blocks, not its size, seed, ``n_jobs`` or ``verbose``); the other
         parameters act from that call on. Blocks already grown are kept:
         lowering ``max_blocks`` stops further growth but removes none.
         """

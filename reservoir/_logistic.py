@@ -50,7 +50,8 @@ class LogisticReadoutClassifier(DaskLinearClassifierMixin, BaseEstimator):
     Parameters
     ----------
     C : float, default=1.0
-        Inverse regularisation strength, a positive float.
+        Inverse regularisation strength, a positive float; ``np.inf`` fits
+        without a penalty.
 
     max_iter : int, default=100
         Maximum number of L-BFGS iterations.
@@ -136,7 +137,7 @@ class LogisticReadoutClassifier(DaskLinearClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "C": [Interval(Real, 0, None, closed="neither")],
+        "C": [Interval(Real, 0, None, closed="right")],  # inf: no penalty
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],

@@ -803,9 +803,10 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
         ``"ridge"`` uses :class:`RidgeReadoutClassifier` ``(alpha=alpha)``;
         ``"logistic"`` uses :class:`LogisticReadoutClassifier`
         ``(C=1 / alpha, standardize=False)`` (``C=inf``, no penalty, when
-        ``alpha=0``): the objective and L-BFGS settings of
-        :class:`sklearn.linear_model.LogisticRegression`, without a float64
-        copy of float32 features; it gives :meth:`predict_proba`. A classifier instance is cloned and used as is;
+        ``alpha=0``; the features are standardised by ``standardize`` here),
+        on the reservoir's ``n_jobs`` threads: the objective and L-BFGS
+        settings of :class:`sklearn.linear_model.LogisticRegression`, without a
+        float64 copy of float32 features; it gives :meth:`predict_proba`. A classifier instance is cloned and used as is;
         ``alpha`` is then ignored.
 
     alpha : float, default=1.0
@@ -877,9 +878,13 @@ class SNLNNClassifier(ClassifierMixin, _SNLNNBase):
             if self.readout == "ridge":
                 return RidgeReadoutClassifier(alpha=self.alpha)
             if self.readout == "logistic":
-                # The features are standardised here already (``standardize``).
+                # Standardising is this estimator's ``standardize``; the readout
+                # takes the reservoir's threads (its results do not depend on them).
                 C = np.inf if self.alpha == 0 else 1.0 / self.alpha
-                return LogisticReadoutClassifier(C=C, standardize=False)
+                n_jobs = None
+                if self.reservoir is not None:
+                    n_jobs = self.reservoir.get_params(deep=False).get("n_jobs")
+                return LogisticReadoutClassifier(C=C, standardize=False, n_jobs=n_jobs)
             raise ValueError(f"Unknown readout {self.readout!r}.")
         return clone(self.readout)
 

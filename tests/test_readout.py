@@ -381,6 +381,20 @@ def test_snlnn_classifier_sequences(digits_split):
     )
 
 
+def test_snlnn_classifier_logistic_without_penalty_and_threads(digits_split):
+    # alpha=0 is C=inf (no penalty); the readout runs on the reservoir's threads.
+    X_train, _, y_train, _ = digits_split
+    clf = SNLNNClassifier(
+        SNLNNTransformer(reservoir_dim=30, random_state=0, n_jobs=2),
+        readout="logistic", alpha=0.0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lbfgs may stop at max_iter: irrelevant
+        clf.fit(X_train[:300], y_train[:300])
+    assert clf.readout_.C == np.inf and clf.readout_.n_jobs == 2
+    assert clf.score(X_train[:300], y_train[:300]) > 0.9
+
+
 def test_snlnn_classifier_logistic(digits_split):
     X_train, X_test, y_train, y_test = digits_split
     clf = SNLNNClassifier(
