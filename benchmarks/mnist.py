@@ -25,7 +25,8 @@ Presets
     each loss evaluation streams the 60,000 x 3000 float32 features once.
     Target (issue 14): >= 96.42% in <= 10 s.
 ``default``
-    The most accurate configuration found within the 60 s budget, chosen on a
+    The most accurate configuration found within the 60 s budget (46 s on the
+    Xeon VM where it was chosen; 59-60 s on a VM with half its SGEMM rate), chosen on a
     validation split (the last 10,000 training images, fitted on the first
     50,000; the test set was scored only for the chosen configurations).
     Images are deskewed (:func:`reservoir.preprocessing.deskew`, inside the
@@ -84,7 +85,7 @@ Options: ``--data-dir`` (default ``$SNLNN_MNIST_DIR``, else the project's
 shared data beside the checkout when present, else
 :func:`reservoir.datasets.load_mnist` decides), ``--n-jobs`` (default -1),
 ``--subset N`` (first N training and N // 6 test images), ``--preset`` (one
-or more of seed, default, baseline), ``--repeats R``. Progress (phase names
+or more of the presets above), ``--repeats R``. Progress (phase names
 and the transformer's progress bar) goes to stderr.
 """
 
