@@ -198,9 +198,12 @@ def save_json(data, name):
     """Write ``data`` to ``benchmarks/results/<name>`` and return the path."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / name
-    with open(path, "w") as f:
+    # Written beside it, then renamed: a run stopped mid-write keeps the old file.
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "w") as f:
         json.dump(data, f, indent=2, default=_json_default)
         f.write("\n")
+    os.replace(partial, path)
     return path
 
 

@@ -58,7 +58,8 @@ line below takes a few minutes at most)::
     python benchmarks/throughput.py --report   # tables and targets from the JSON
 
 Results are merged into ``benchmarks/results/throughput.json`` (``--quick``:
-``throughput-quick.json``) case by case, so partial runs add up; the tables
+``throughput-quick.json``) case by case, and saved after every case and part,
+so partial runs add up and a stopped run keeps what it measured; the tables
 printed at the end cover everything saved so far.
 """
 
@@ -430,8 +431,9 @@ def _chunk_products(n_steps, n_inputs, w_in, bias, w_rec, dtype, n_sequences, th
 # ---------------------------------------------------------------- collect
 
 
-def run_collect(args, parts, run_id, store):
-    """Time every case of the grid; merge the records into ``store``."""
+def run_collect(args, parts, run_id, store, save=lambda: None):
+    """Time every case of the grid; merge the records into ``store``, calling
+    ``save`` after each case (a stopped run keeps what it measured)."""
     pool, source = _mnist_like(args.max_sequences)
     print(f"data: {source}, up to {args.max_sequences} sequences")
     rpy_node, rpy_note = (None, None)
@@ -460,6 +462,7 @@ def run_collect(args, parts, run_id, store):
                     print(f"{case.label}: {case.n_sequences} sequences, "
                           f"{time.perf_counter() - t0:.0f} s")
                     case.store(store, timers, run_id, args, parts, rpy_note)
+                    save()
                     del timers
                     gc.collect()
 
@@ -1168,15 +1171,21 @@ def main(argv=None):
     results["machine"] = line
     parts = set(args.only)
     t0 = time.perf_counter()
+
+    def save():
+        save_json(results, output.name)
+
     if parts & {"collect", "matmul", "numpy", "reservoirpy"}:
-        run_collect(args, parts, run_id, results.setdefault("collect", {}))
+        run_collect(args, parts, run_id, results.setdefault("collect", {}), save)
     if "coldstart" in parts:
         run_coldstart(args, run_id, results)
+        save()
     if "memory" in parts:
         run_memory(args, run_id, results)
+        save()
     if "readout" in parts:
         run_readout(args, run_id, results)
-    save_json(results, output.name)
+    save()
     print(f"\n{report(results)}\n\nsaved to {output} ({time.perf_counter() - t0:.0f} s)")
 
 
